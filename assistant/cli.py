@@ -1,0 +1,141 @@
+"""npt-assistant: ingest | ask | chat | eval. A thin layer over the library; imports lazily."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingest.settings import Settings, apply_offline_env
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from ingest.pipeline import ingest
+
+    console = Console(stderr=True)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def tick(doc_id: str, done: int, total: int) -> None:
+            bar.update(task, description=f"embedding {doc_id}", completed=done, total=total)
+
+        report = ingest([Path(p) for p in args.paths] or None, settings, rebuild=args.rebuild,
+                        prune=args.prune, progress=tick)
+    for line in report.errors:
+        console.print(f"[red]error[/red] {line}", highlight=False)
+    for doc_id in report.missing:
+        console.print(f"[yellow]note[/yellow] {doc_id}: its file is gone; "
+                      "`npt-assistant ingest --prune` removes it from the index")
+    table = Table(title="ingest summary", show_header=False)
+    docs = len(report.added) + len(report.updated) + len(report.unchanged)
+    rows = [("documents indexed", docs), ("added", len(report.added)),
+            ("updated", len(report.updated)), ("unchanged", len(report.unchanged)),
+            ("pruned", len(report.pruned)), ("failed files", len(report.errors)),
+            ("chunks in index", report.chunks_total), ("chunks embedded", report.chunks_embedded),
+            ("tokens embedded", report.tokens_embedded), ("seconds", f"{report.seconds:.1f}"),
+            ("chunks/s", f"{report.chunks_per_second:.1f}")]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+    return 0 if report.ok else 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="npt-assistant",
+        description="Cited answers on the Stepping Stones working paper and related NPT texts.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index documents (default: corpus/ and data/documents/)",
+                       description="Index documents incrementally: unchanged ones are skipped, "
+                                   "changed ones replaced. Exit status 2 if any file failed.")
+    p.add_argument("paths", nargs="*", help="files or folders (.txt .md .pdf .docx .html)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything into a new index")
+    p.add_argument("--prune", action="store_true",
+                   help="remove indexed documents whose files no longer exist")
+    p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("ask", help="answer one question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    p.add_argument("--doc", action="append", default=[], help="only this document id (repeat)")
+    p.add_argument("--lang", choices=["en", "zh"], help="only passages in this language")
+    p.add_argument("--kind", action="append", default=[],
+                   choices=["official", "rendering", "note", "user"], help="only this kind")
+    p.set_defaults(func=_ask)
+
+    p = sub.add_parser("chat", help="start the chat UI (Gradio)")
+    p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--auth", default=None, help="user:password required to use the UI")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow binding a non-loopback address without --auth")
+    p.set_defaults(func=_chat)
+
+    p = sub.add_parser("eval", help="evaluation harness")
+    esub = p.add_subparsers(dest="eval_command", required=True)
+    r = esub.add_parser("run", help="run a question set and write report.json/.md/.png")
+    r.add_argument("set", type=Path)
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--k", type=int, default=5)
+    r.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
+    r.add_argument("--tolerance", type=float, default=0.02)
+    r.set_defaults(func=_eval_run)
+    return parser
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant, Filters
+
+    if args.k:
+        settings.top_k = args.k
+    assistant = Assistant(settings)
+    answer = assistant.ask(args.question, filters=Filters(docs=args.doc, lang=args.lang,
+                                                          kinds=args.kind))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(answer.as_text())
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.ui.app import launch
+
+    return launch(settings, host=args.host, port=args.port, auth=args.auth,
+                  allow_remote=args.allow_remote)
+
+
+def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args.set, args.out, settings, k=args.k, baseline=args.baseline,
+                     tolerance=args.tolerance)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `npt-assistant` command; returns the exit status."""
+    apply_offline_env()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from ingest.store import StoreError
+
+    try:
+        return int(args.func(args, Settings()) or 0)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

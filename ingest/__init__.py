@@ -1,0 +1,1 @@
+"""Ingestion: documents on disk -> cleaned, structured chunks -> embeddings in Chroma."""

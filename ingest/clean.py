@@ -1,0 +1,203 @@
+"""Repair extracted text into blocks: paragraphs, bullets, headings, footnotes, artefacts.
+
+Every block keeps, for each of its characters, the offset it came from in the source, so a
+chunk can always point back at the exact span of the original file it was cut from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_SEPARATOR = re.compile(r"^\s*[_\-–—=]{5,}\s*$")
+_URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
+_BULLET = re.compile(r"^(\s*)([•·▪●◦‣\-\*])\s+")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+")
+_PAGE_LEFTOVER = re.compile(r"^\s*(\d{1,3}|\d{2}-\d{5}|[A-Z]{2,}/[A-Z0-9./]+)\s*$")
+_FOOTNOTE_LABEL = re.compile(r"^\s*(\d{1,3}|\*{1,3})\s+")
+# A marker sits at a line end right after CJK text or closing punctuation: "…《部长宣言》1".
+_MARKER = re.compile(rf"(?<=[{_CJK})\]])\s*(\*{{1,3}}|\d{{1,2}})\s*$")
+
+
+@dataclass
+class Block:
+    """A run of source lines that forms one piece of content (or an artefact)."""
+
+    kind: str  # paragraph | bullet | heading | footnote | separator | url | page
+    text: str = ""
+    offsets: list[int] = field(default_factory=list, repr=False)
+    level: int = 0  # markdown heading level
+    label: str = ""  # footnote label ("1", "*")
+    markers: list[str] = field(default_factory=list)  # footnote markers found in the text
+    lines: list[tuple[int, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        if not self.lines:
+            return (0, 0)
+        start, first = self.lines[0]
+        end, last = self.lines[-1]
+        return (start, end + len(last))
+
+    @property
+    def is_content(self) -> bool:
+        return self.kind not in ("separator", "url", "page")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        out.append((pos, line.rstrip("\r\n")))
+        pos += len(line)
+    return out
+
+
+def _double_spaced(lines: list[tuple[int, str]]) -> bool:
+    """PDF extractions put a blank line after every line; then blank lines are no breaks."""
+    nonblank = [i for i, (_, s) in enumerate(lines) if s.strip()]
+    if len(nonblank) < 4:
+        return False
+    followed = sum(1 for i in nonblank if i + 1 < len(lines) and not lines[i + 1][1].strip())
+    return followed / len(nonblank) >= 0.7
+
+
+def _join(block: Block) -> None:
+    """Build block.text/offsets from its lines: CJK joins without space, Latin with one."""
+    chars: list[tuple[str, int]] = []
+    for n, (start, line) in enumerate(block.lines):
+        body = line
+        skip = 0
+        if n == 0 and block.kind == "bullet":
+            m = _BULLET.match(body)
+            skip = m.end() if m else 0
+        elif n == 0 and block.kind == "heading":
+            m = _MD_HEADING.match(body)
+            skip = m.end() if m else 0
+        elif n == 0 and block.kind == "footnote" and block.label:
+            m = _FOOTNOTE_LABEL.match(body)
+            skip = m.end() if m and m.group(1) == block.label else 0
+        stripped_end = len(body)
+        if block.kind != "footnote":
+            m = _MARKER.search(body)
+            if m and m.group(1) in block.markers:
+                stripped_end = m.start()
+        piece = [(body[i], start + i) for i in range(skip, stripped_end)]
+        if chars and piece:
+            chars.append((" ", -1))  # a line join; resolved below
+        chars.extend(piece)
+    # Resolve whitespace: drop it between CJK characters (and CJK and digits); else one space.
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(chars):
+        ch, off = chars[i]
+        if not ch.isspace():
+            out.append((ch, off))
+            i += 1
+            continue
+        j = i
+        while j < len(chars) and chars[j][0].isspace():
+            j += 1
+        prev = out[-1][0] if out else ""
+        nxt = chars[j][0] if j < len(chars) else ""
+        line_join = any(o == -1 for _, o in chars[i:j])
+        if prev and nxt:
+            cjk_side = _is_cjk(prev) or _is_cjk(nxt)
+            glue = cjk_side and (
+                (_is_cjk(prev) or prev.isdigit() or line_join)
+                and (_is_cjk(nxt) or nxt.isdigit() or line_join)
+            )
+            if line_join and prev == "-" and nxt.islower() and len(out) > 1 and out[-2][0].isalpha():
+                out.pop()  # a word hyphenated across lines
+            elif not glue:
+                off = next((o for _, o in chars[i:j] if o >= 0), out[-1][1])
+                out.append((" ", off))
+        i = j
+    block.text = "".join(c for c, _ in out)
+    block.offsets = [o for _, o in out]
+
+
+def clean(text: str, fmt: str = "txt") -> list[Block]:
+    """Return the text's blocks in order, content and artefacts alike."""
+    lines = _lines(text)
+    double = fmt != "md" and _double_spaced(lines)
+    blocks: list[Block] = []
+    current: Block | None = None
+    in_footnotes = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            blocks.append(current)
+        current = None
+
+    for start, line in lines:
+        if not line.strip():
+            if not double:
+                close()
+            continue
+        url = _URL_LINE.match(line)
+        if _SEPARATOR.match(line):
+            close()
+            blocks.append(Block("separator", lines=[(start, line)]))
+            in_footnotes = True
+            continue
+        if url and text.count(url.group(1).split("://", 1)[1]) > 1:
+            close()  # a PDF link annotation repeating a URL that the text already shows
+            blocks.append(Block("url", lines=[(start, line)]))
+            in_footnotes = False
+            continue
+        if double and _PAGE_LEFTOVER.match(line):
+            close()
+            blocks.append(Block("page", lines=[(start, line)]))
+            continue
+        heading = fmt == "md" and _MD_HEADING.match(line)
+        bullet = _BULLET.match(line) and not (in_footnotes and line.lstrip().startswith("*"))
+        indent = line[:1].isspace()
+        if heading:
+            close()
+            blocks.append(Block("heading", level=len(heading.group(1)), lines=[(start, line)]))
+            continue
+        starts_new = current is None or bullet or (double and indent)
+        if starts_new:
+            close()
+            if in_footnotes:
+                label = _FOOTNOTE_LABEL.match(line)
+                first = not any(b.kind == "footnote" for b in blocks[-3:])
+                if label or first:
+                    current = Block("footnote", label=label.group(1) if label else "",
+                                    lines=[(start, line)])
+                    continue
+                in_footnotes = False
+            current = Block("bullet" if bullet else "paragraph", lines=[(start, line)])
+        else:
+            assert current is not None
+            current.lines.append((start, line))
+    close()
+    _link_footnotes(blocks)
+    for block in blocks:
+        if block.is_content:
+            _join(block)
+    return [b for b in blocks if not b.is_content or b.text]
+
+
+def _link_footnotes(blocks: list[Block]) -> None:
+    """Find each footnote's marker in the body; an unlabelled first footnote is the '*' one."""
+    body = [b for b in blocks if b.kind in ("paragraph", "bullet")]
+    found: dict[str, Block] = {}
+    for block in body:
+        for _, line in block.lines:
+            m = _MARKER.search(line)
+            if m:
+                found.setdefault(m.group(1), block)
+    for note in (b for b in blocks if b.kind == "footnote"):
+        if not note.label and "*" in found:
+            note.label = "*"
+        owner = found.get(note.label)
+        if owner is not None and note.label not in owner.markers:
+            owner.markers.append(note.label)

@@ -1,0 +1,121 @@
+"""Plain data that travels through ingestion: Document -> Unit -> Chunk (JSON-able dataclasses)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KINDS = ("official", "rendering", "note", "user")
+KIND_LABELS = {
+    "official": "official text",
+    "rendering": "unofficial rendering",
+    "note": "explanatory note (unofficial)",
+    "user": "user-added document",
+}
+
+
+def content_hash(text: str) -> str:
+    """Return a short, stable hash of a text (sha256, 16 hex digits)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Document:
+    """One source file with what the manifest or its front matter says about it."""
+
+    id: str
+    title: str
+    kind: str
+    language: str
+    path: str
+    text: str  # the text as loaded (front matter removed), before cleaning
+    source: str = ""
+    date: str = ""
+    renders: str | None = None  # id of the document this one renders (kind == rendering)
+    format: str = "txt"
+    hash: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            self.hash = content_hash(self.text + repr(sorted(self.header().items())))
+
+    def header(self) -> dict[str, Any]:
+        """Return the describing fields (everything but the text)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "language": self.language,
+            "source": self.source,
+            "date": self.date,
+            "renders": self.renders,
+        }
+
+
+@dataclass
+class Unit:
+    """A structural piece of a cleaned document: a stepping stone, a paragraph, a footnote…"""
+
+    id: str  # local to the document, e.g. "ss-10", "fn-1", "p-3"
+    kind: str  # title | sponsors | paragraph | stone | footnote | heading | section | term
+    locator: str  # for people: "Annex, stepping stone 10"
+    text: str
+    span: tuple[int, int]  # character span in Document.text
+    offsets: list[int] = field(default_factory=list, repr=False)  # source offset per char
+    renders: str | None = None  # unit id in the rendered document
+    heading: str = ""  # section path, embedded with the text to give it context
+    refs: list[str] = field(default_factory=list)  # footnote unit ids referenced here
+    ref_by: str | None = None  # for a footnote: the unit that carries its marker
+
+
+@dataclass
+class Chunk:
+    """What is embedded, stored and cited."""
+
+    id: str  # "<doc id>#<unit id>[-n]", stable across runs
+    doc_id: str
+    doc_title: str
+    doc_kind: str
+    language: str
+    locator: str
+    text: str
+    span: tuple[int, int]
+    position: int
+    unit_kind: str
+    heading: str = ""
+    renders: str | None = None  # chunk id of the original this chunk renders
+    refs: list[str] = field(default_factory=list)
+    tokens: int = 0
+    hash: str = ""
+    doc_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            self.hash = content_hash(self.text)
+
+    @property
+    def embed_text(self) -> str:
+        """Return the text given to the embedder: context (title, heading) then the passage."""
+        context = " — ".join(p for p in (self.doc_title, self.heading or self.locator) if p)
+        return f"{context}\n{self.text}" if context else self.text
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Return Chroma metadata (flat scalars only)."""
+        meta = asdict(self)
+        meta.pop("text")
+        meta["span_start"], meta["span_end"] = meta.pop("span")
+        meta["refs"] = ",".join(self.refs)
+        meta["renders"] = self.renders or ""
+        return meta
+
+    @classmethod
+    def from_record(cls, text: str, meta: dict[str, Any]) -> Chunk:
+        """Rebuild a chunk from its stored text and metadata."""
+        m = dict(meta)
+        span = (int(m.pop("span_start")), int(m.pop("span_end")))
+        refs = [r for r in str(m.pop("refs", "")).split(",") if r]
+        renders = m.pop("renders", "") or None
+        fields = {k: m[k] for k in cls.__dataclass_fields__ if k in m}
+        return cls(text=text, span=span, refs=refs, renders=renders, **fields)

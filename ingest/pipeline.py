@@ -1,0 +1,216 @@
+"""ingest(paths): load, chunk, embed and write to Chroma incrementally; keep BM25 in step."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunk import chunk_document
+from ingest.documents import Chunk, Document
+from ingest.embedder import Embedder
+from ingest.lexical import LexicalIndex, add_words
+from ingest.loaders import MANIFEST, SUPPORTED, LoadError, ManifestError, load_document, load_manifest
+from ingest.settings import Settings
+from ingest.store import Store
+
+log = logging.getLogger(__name__)
+_GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # indexed, file gone, not pruned
+    errors: list[str] = field(default_factory=list)
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    tokens_embedded: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks_embedded / self.seconds if self.seconds else 0.0
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Return the supported files under the given files and folders, sorted, no duplicates."""
+    found: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for p in path.rglob("*"):
+                if p.is_file() and p.suffix.lower() in SUPPORTED and not any(
+                    part.startswith(".") for part in p.relative_to(path).parts
+                ):
+                    found.add(p.resolve())
+        else:
+            found.add(path.resolve())
+    return sorted(found)
+
+
+def default_paths(settings: Settings) -> list[Path]:
+    """Return the bundled corpus folder and the folder of user-added documents."""
+    uploads = settings.data_dir / "documents"
+    return [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
+
+
+def load_all(files: list[Path], settings: Settings, report: IngestReport) -> list[Document]:
+    """Load every file; a bad one becomes an error line and never stops the others."""
+    manifests: dict[Path, dict] = {}
+    docs: list[Document] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        if path.name == MANIFEST:
+            continue
+        try:
+            if path.parent not in manifests:
+                manifests[path.parent] = load_manifest(path.parent)
+            doc = load_document(path, manifests[path.parent].get(path.name),
+                                max_bytes=settings.max_file_bytes)
+        except (LoadError, ManifestError) as exc:
+            report.errors.append(str(exc))
+            if isinstance(exc, ManifestError):
+                manifests[path.parent] = {}
+            continue
+        if doc.id in seen:
+            report.errors.append(f"{path}: document id {doc.id!r} is already used by {seen[doc.id]}; "
+                                 "give one of them another id (front matter or corpus.yaml)")
+            continue
+        seen[doc.id] = str(path)
+        docs.append(doc)
+    return docs
+
+
+def glossary_entries(chunks: Iterable[Chunk]) -> list[dict[str, list[str]]]:
+    """Return bilingual term pairs found in glossary-style chunks ("en: …" / "zh: …" lines)."""
+    entries = []
+    for chunk in chunks:
+        found = {k: v for k, v in _GLOSS_LINE.findall(chunk.text)}
+        if "en" in found and "zh" in found:
+            split = re.compile(r"\s*[;；]\s*")
+            entries.append({
+                "en": [t.strip() for t in split.split(found["en"]) if t.strip()],
+                "zh": [t.strip("《》 ") for t in split.split(found["zh"]) if t.strip("《》 ")],
+                "chunk": [chunk.id],
+            })
+    return entries
+
+
+def _words(glossary: list[dict[str, list[str]]]) -> set[str]:
+    return {w for entry in glossary for w in entry.get("zh", [])}
+
+
+def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
+           prune: bool = False, progress: Callable[[str, int, int], None] | None = None
+           ) -> IngestReport:
+    """Bring the index in line with the given files; return what changed."""
+    started = time.perf_counter()
+    report = IngestReport()
+    files = discover(paths if paths else default_paths(settings))
+    docs = load_all(files, settings, report)
+
+    embedder = Embedder(settings)
+    fingerprint = embedder.fingerprint()
+    store = Store(settings)
+    if store.exists() and store.embedder_name() not in (fingerprint, None):
+        log.warning("index built with another embedder (%s): rebuilding", store.embedder_name())
+        rebuild = True
+    target = Store(settings, name=f"{settings.collection}-rebuild") if rebuild else store
+    if rebuild and target.exists():
+        target.client.delete_collection(target.name)
+    states = {} if rebuild else store.doc_states()
+    col = target.collection(embedder=fingerprint)
+    lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
+
+    todo: list[tuple[Document, list[Chunk]]] = []
+    for doc in docs:
+        state = states.get(doc.id)
+        if state and state.complete(doc.hash):
+            report.unchanged.append(doc.id)
+            continue
+        try:
+            chunks = chunk_document(doc, settings.max_chunk_tokens)
+        except Exception as exc:  # a parser bug must cost one document, not the run
+            log.exception("chunking %s failed", doc.path)
+            report.errors.append(f"{doc.path}: could not be split into passages ({exc})")
+            continue
+        if not chunks:
+            report.errors.append(f"{doc.path}: no text to index")
+            continue
+        todo.append((doc, chunks))
+
+    changed: set[str] = set()
+    total = sum(len(c) for _, c in todo)
+    done = 0
+    for doc, chunks in todo:
+        state = states.get(doc.id)
+        extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
+                 "date": doc.date}
+        stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
+        fresh = [c for c in chunks if stored.get(c.id) != c.hash]
+        same = [c for c in chunks if stored.get(c.id) == c.hash]
+        t0 = time.perf_counter()
+        vectors = embedder.passages([c.embed_text for c in fresh])
+        report.embed_seconds += time.perf_counter() - t0
+        store.upsert(col, fresh, vectors, extra)
+        if same:  # text unchanged: keep the vector, refresh what the document says of it
+            for i in range(0, len(same), 500):
+                part = same[i:i + 500]
+                col.update(ids=[c.id for c in part],
+                           metadatas=[{**c.to_metadata(), **extra} for c in part])
+        stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
+        store.delete(col, stale)
+        lexical.remove(stale)
+        changed.update(c.id for c in chunks)
+        report.chunks_embedded += len(fresh)
+        report.tokens_embedded += sum(c.tokens for c in fresh)
+        (report.updated if state else report.added).append(doc.id)
+        done += len(chunks)
+        if progress:
+            progress(doc.id, done, total)
+
+    loaded = {d.id for d in docs}
+    for doc_id, state in states.items():
+        if doc_id in loaded or Path(state.path).exists():
+            continue
+        if prune:
+            store.delete(col, state.chunk_ids)
+            lexical.remove(state.chunk_ids)
+            report.pruned.append(doc_id)
+        else:
+            report.missing.append(doc_id)
+
+    if rebuild:
+        if store.exists():
+            store.client.delete_collection(store.name)
+        col.modify(name=store.name)
+    all_chunks = Store(settings).all_chunks()
+    report.chunks_total = len(all_chunks)
+    glossary = glossary_entries(all_chunks)
+    if _words(glossary) != _words(lexical.glossary):
+        # New glossary terms change how Chinese is segmented: re-tokenise everything.
+        add_words(_words(glossary))
+        lexical = LexicalIndex()
+    lexical.glossary = glossary
+    ids = {c.id for c in all_chunks}
+    lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
+    for c in all_chunks:
+        if c.id in changed or c.id not in lexical.docs:
+            lexical.add(c.id, c.embed_text)
+    lexical.save(settings.lexical_path)
+    report.seconds = time.perf_counter() - started
+    return report

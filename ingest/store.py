@@ -1,0 +1,150 @@
+"""Chroma (embedded PersistentClient, or HttpClient when NPT_CHROMA_URL is set)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.documents import Chunk
+from ingest.settings import Settings, apply_offline_env
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class StoreError(Exception):
+    """The vector store cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class DocState:
+    """What the index holds of one document."""
+
+    doc_id: str
+    path: str
+    hashes: set[str] = field(default_factory=set)
+    expected: int = 0
+    chunk_ids: list[str] = field(default_factory=list)
+
+    def complete(self, doc_hash: str) -> bool:
+        return self.hashes == {doc_hash} and len(self.chunk_ids) == self.expected
+
+
+def make_client(settings: Settings):  # type: ignore[no-untyped-def]
+    """Return a Chroma client: HTTP when a server URL is set, else embedded on disk."""
+    apply_offline_env()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                       ssl=url.scheme == "https", settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                             "start it (`chroma run`) or unset NPT_CHROMA_URL") from exc
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class Store:
+    """The chunk collection: vectors, texts and metadata, keyed by stable chunk id."""
+
+    def __init__(self, settings: Settings, name: str | None = None) -> None:
+        self.settings = settings
+        self.name = name or settings.collection
+        self.client = make_client(settings)
+
+    def exists(self) -> bool:
+        return self.name in {c if isinstance(c, str) else c.name
+                             for c in self.client.list_collections()}
+
+    def collection(self, embedder: str | None = None, create: bool = True):  # type: ignore[no-untyped-def]
+        """Return the collection; with `embedder`, refuse one built by another model."""
+        if not create:
+            try:
+                col = self.client.get_collection(self.name, embedding_function=None)
+            except Exception as exc:
+                raise StoreError(f"no index '{self.name}' yet; run `npt-assistant ingest`") from exc
+        else:
+            col = self.client.get_or_create_collection(
+                self.name, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder or "unknown"},
+            )
+        built_with = (col.metadata or {}).get("embedder")
+        if embedder and built_with not in (embedder, None, "unknown"):
+            raise StoreError(f"the index was built with embedder {built_with!r} but settings ask "
+                             f"for {embedder!r}; run `npt-assistant ingest --rebuild`")
+        return col
+
+    def embedder_name(self) -> str | None:
+        col = self.collection(create=False)
+        return (col.metadata or {}).get("embedder")
+
+    def doc_states(self) -> dict[str, DocState]:
+        """Return what the index holds, per document (from chunk metadata alone)."""
+        col = self.collection(create=False) if self.exists() else None
+        states: dict[str, DocState] = {}
+        if col is None:
+            return states
+        total = col.count()
+        for offset in range(0, total, 5000):
+            got = col.get(include=["metadatas"], limit=5000, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                meta = meta or {}
+                doc_id = str(meta.get("doc_id", cid.split("#")[0]))
+                st = states.setdefault(doc_id, DocState(doc_id, str(meta.get("path", ""))))
+                st.hashes.add(str(meta.get("doc_hash", "")))
+                st.expected = int(meta.get("doc_chunks", 0))
+                st.chunk_ids.append(cid)
+        return states
+
+    def upsert(self, col: Any, chunks: list[Chunk], vectors: np.ndarray,
+               extra: dict[str, Any] | None = None) -> None:
+        """Write chunks with their vectors (idempotent: ids are stable)."""
+        for i in range(0, len(chunks), BATCH):
+            part = chunks[i:i + BATCH]
+            metas = [{**c.to_metadata(), **(extra or {})} for c in part]
+            col.upsert(ids=[c.id for c in part], embeddings=vectors[i:i + BATCH].tolist(),
+                       documents=[c.text for c in part], metadatas=metas)
+
+    def delete(self, col: Any, ids: list[str]) -> None:
+        for i in range(0, len(ids), BATCH):
+            col.delete(ids=ids[i:i + BATCH])
+
+    def all_chunks(self) -> list[Chunk]:
+        """Return every stored chunk (text + metadata), in document order."""
+        col = self.collection(create=False)
+        chunks: list[Chunk] = []
+        total = col.count()
+        for offset in range(0, total, 5000):
+            got = col.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
+                chunks.append(Chunk.from_record(text or "", dict(meta or {})))
+        chunks.sort(key=lambda c: (c.doc_id, c.position))
+        return chunks
+
+    def existing_hashes(self, col: Any, ids: list[str]) -> dict[str, str]:
+        """Return chunk id -> stored content hash for those ids that exist."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), BATCH):
+            got = col.get(ids=ids[i:i + BATCH], include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                out[cid] = str((meta or {}).get("hash", ""))
+        return out
+
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+              ) -> list[tuple[str, float]]:
+        """Return (chunk id, cosine similarity) of the nearest chunks."""
+        col = self.collection(create=False)
+        res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where or None,
+                        include=["distances"])
+        ids = res["ids"][0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=False)]

@@ -1,0 +1,185 @@
+"""Cleaned blocks -> Units: title block, sponsors, paragraphs, stepping stones, footnotes, sections.
+
+Plain texts (the working paper) are read by their shape: short leading lines form the title
+block, a list introduced under a "stepping stones" heading is numbered stone by stone, and
+footnotes keep the marker that points at them. Markdown is read by its headings; a heading
+with an explicit anchor (`## Stepping stone 10 {#ss-10}`) gives its section that stable id,
+which a rendering uses to name the original unit it renders.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.clean import Block, clean
+from ingest.documents import Document, Unit
+
+_ANCHOR = re.compile(r"\s*\{#([A-Za-z0-9_.\-]+)\}\s*$")
+_SENTENCE_END = re.compile(r"[。．.!?！？：:；;]$")
+_DATE = re.compile(r"\d{4}\s*年|\b(19|20)\d{2}\b")
+_ANNEX = re.compile(r"^(附件|Annex)\b", re.I)
+_STONES = re.compile(r"阶石|stepping[- ]stones?", re.I)
+_SPONSORS = re.compile(r"提交的联合工作文件|submitted by", re.I)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9\u3400-\u9fff]+", "-", text.lower()).strip("-")
+    return slug[:48] or "section"
+
+
+def _unit(block: Block, uid: str, kind: str, locator: str, **extra: object) -> Unit:
+    return Unit(id=uid, kind=kind, locator=locator, text=block.text, span=block.span,
+                offsets=block.offsets, **extra)  # type: ignore[arg-type]
+
+
+def _footnote_id(label: str) -> str:
+    return "fn-star" if label.startswith("*") else f"fn-{label}"
+
+
+def structure_plain(blocks: list[Block]) -> list[Unit]:
+    """Return units of a plain (non-markdown) text such as the extracted working paper."""
+    units: list[Unit] = []
+    content = [b for b in blocks if b.is_content]
+    # Short lines before the first real paragraph are the title block.
+    head: list[Block] = []
+    for block in content:
+        if block.kind == "paragraph" and len(block.text) <= 60 and not _SENTENCE_END.search(
+            block.text
+        ) and not _SPONSORS.search(block.text):
+            head.append(block)
+        else:
+            break
+    if head:
+        merged = Block("paragraph", text=" ".join(b.text for b in head),
+                       lines=[ln for b in head for ln in b.lines])
+        merged.offsets = []
+        for i, b in enumerate(head):
+            if i:
+                merged.offsets.append(b.offsets[0] if b.offsets else 0)
+            merged.offsets.extend(b.offsets)
+        units.append(_unit(merged, "title", "title", "Title block (date, place, title)"))
+    in_annex = False
+    list_name = ""  # "stone" when the list sits under a stepping-stones heading
+    counters = {"p": 0, "annex-p": 0, "item": 0}
+    for block in content[len(head):]:
+        text = block.text
+        if block.kind == "footnote":
+            label = block.label or "?"
+            units.append(_unit(block, _footnote_id(label), "footnote", f"Footnote {label}"))
+            continue
+        if block.kind == "paragraph" and _ANNEX.match(text) and len(text) <= 20:
+            in_annex = True
+            units.append(_unit(block, "annex", "heading", "Annex heading"))
+            continue
+        if block.kind == "paragraph" and len(text) <= 40 and not _SENTENCE_END.search(text):
+            if _STONES.search(text):
+                list_name = "stone"
+            if units and units[-1].id == "annex":
+                # "附件" and the annex's own title read as one heading.
+                annex = units[-1]
+                annex.text += " " + text
+                annex.offsets = annex.offsets + [block.offsets[0]] + block.offsets
+                annex.span = (annex.span[0], block.span[1])
+                annex.locator = "Annex heading and title"
+                continue
+            uid = "annex-title" if in_annex else f"heading-{len(units)}"
+            units.append(_unit(block, uid, "heading", "Annex title" if in_annex else "Heading"))
+            continue
+        if block.kind == "bullet":
+            counters["item"] += 1
+            n = counters["item"]
+            if list_name == "stone":
+                uid, loc, kind = f"ss-{n}", f"Annex, stepping stone {n}", "stone"
+            else:
+                uid, loc, kind = f"item-{n}", f"List item {n}", "item"
+            if in_annex and list_name != "stone":
+                loc = f"Annex, {loc[0].lower()}{loc[1:]}"
+            units.append(_unit(block, uid, kind, loc))
+            continue
+        if _SPONSORS.search(text) and not any(u.kind == "sponsors" for u in units):
+            units.append(_unit(block, "sponsors", "sponsors", "Sponsors"))
+        elif in_annex:
+            counters["annex-p"] += 1
+            n = counters["annex-p"]
+            after = " (closing)" if counters["item"] else ""
+            units.append(_unit(block, f"annex-p-{n}", "paragraph", f"Annex, paragraph {n}{after}"))
+        else:
+            counters["p"] += 1
+            n = counters["p"]
+            units.append(_unit(block, f"p-{n}", "paragraph", f"Paragraph {n}"))
+        units[-1].refs = [_footnote_id(m) for m in block.markers]
+    by_id = {u.id: u for u in units}
+    for unit in units:
+        for ref in unit.refs:
+            if ref in by_id:
+                by_id[ref].ref_by = unit.id
+    return units
+
+
+def structure_markdown(blocks: list[Block]) -> list[Unit]:
+    """Return units of a markdown text: one per anchored section, else one per paragraph."""
+    units: list[Unit] = []
+    path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
+    anchor: str | None = None
+    section: list[Block] = []
+    counter = 0
+    seen: set[str] = set()
+
+    def unique(uid: str) -> str:
+        base, n = uid, 1
+        while uid in seen:
+            n += 1
+            uid = f"{base}-{n}"
+        seen.add(uid)
+        return uid
+
+    def flush() -> None:
+        nonlocal section
+        heading = " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
+        if anchor and section:
+            merged = Block("paragraph", text="\n".join(b.text for b in section),
+                           lines=[ln for b in section for ln in b.lines])
+            for i, b in enumerate(section):
+                if i:
+                    merged.offsets.append(b.offsets[-1])
+                merged.offsets.extend(b.offsets)
+            units.append(_unit(merged, unique(anchor), "section", path[-1][1] if path else anchor,
+                               heading=heading))
+        section = []
+
+    for block in blocks:
+        if not block.is_content:
+            continue
+        if block.kind == "heading":
+            flush()
+            m = _ANCHOR.search(block.text)
+            title = block.text[: m.start()].strip() if m else block.text.strip()
+            while path and path[-1][0] >= block.level:
+                path.pop()
+            path.append((block.level, title))
+            anchor = m.group(1) if m else None
+            counter = 0
+            continue
+        if anchor:
+            section.append(block)
+            continue
+        counter += 1
+        sec = path[-1][1] if path else ""
+        base = _slug(sec) if path and len(path) > 1 else "p"
+        uid = unique(f"{base}-{counter}")
+        heading = " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
+        locator = f"{sec}, paragraph {counter}" if sec else f"Paragraph {counter}"
+        kind = "footnote" if block.kind == "footnote" else "paragraph"
+        units.append(_unit(block, uid, kind, locator, heading=heading))
+    flush()
+    return units
+
+
+def structure(document: Document) -> list[Unit]:
+    """Return the document's units in reading order."""
+    blocks = clean(document.text, document.format)
+    units = structure_markdown(blocks) if document.format == "md" else structure_plain(blocks)
+    if document.renders:
+        for unit in units:
+            unit.renders = unit.id
+    return units

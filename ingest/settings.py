@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     top_k: int = 5
     candidates: int = 30
     fusion: str = "rrf"  # "rrf" | "zscore"
+    # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
+    abstain_threshold: float = 0.5
+    abstain_dense_weight: float = 2.0
+    abstain_dense_center: float = 0.82
+    max_question_chars: int = 2000
     # LLM synthesis is opt-in; extractive answers are the default.
     llm_url: str | None = None
     llm_model: str = "local"

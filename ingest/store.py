@@ -139,10 +139,10 @@ class Store:
                 out[cid] = str((meta or {}).get("hash", ""))
         return out
 
-    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
-              ) -> list[tuple[str, float]]:
+    def query_collection(self, col: Any, vector: np.ndarray, n: int,
+                         where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Return (chunk id, cosine similarity) of the nearest chunks."""
-        col = self.collection(create=False)
+        n = max(1, min(n, col.count()))
         res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where or None,
                         include=["distances"])
         ids = res["ids"][0]

@@ -1,0 +1,253 @@
+"""Dense (Chroma) + lexical (BM25 with glossary expansion) retrieval, fused per passage group.
+
+A group is an original passage together with its renderings: a hit on the English rendering of
+stepping stone 10 and a hit on the Chinese stone itself are evidence for the same passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ingest.documents import Chunk
+from ingest.embedder import Embedder
+from ingest.lexical import LexicalIndex, tokenize
+from ingest.settings import Settings
+from ingest.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+RRF_K = 60
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some documents, one language, some kinds (empty = no limit)."""
+
+    docs: list[str] = field(default_factory=list)
+    lang: str | None = None
+    kinds: list[str] = field(default_factory=list)
+
+    def allows(self, chunk: Chunk) -> bool:
+        return ((not self.docs or chunk.doc_id in self.docs)
+                and (not self.lang or chunk.language == self.lang)
+                and (not self.kinds or chunk.doc_kind in self.kinds))
+
+    def where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.docs:
+            clauses.append({"doc_id": {"$in": list(self.docs)}})
+        if self.lang:
+            clauses.append({"language": self.lang})
+        if self.kinds:
+            clauses.append({"doc_kind": {"$in": list(self.kinds)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.docs or self.lang or self.kinds)
+
+
+@dataclass
+class Hit:
+    """One retrieved passage group, best member first."""
+
+    chunk: Chunk  # the passage to cite: the original when allowed, else the best rendering
+    score: float  # fused score
+    signals: dict[str, float]  # dense cosine, bm25, coverage, ranks…
+    members: list[Chunk]  # the original and its renderings (those that are indexed)
+
+    @property
+    def counterpart(self) -> Chunk | None:
+        """The same passage in the other form: the original of a rendering, or vice versa."""
+        if self.chunk.renders:
+            return next((m for m in self.members if m.id == self.chunk.renders), None)
+        return next((m for m in self.members if m.renders == self.chunk.id), None)
+
+
+@dataclass
+class Query:
+    """What retrieval runs on: the text to embed and weighted lexical terms."""
+
+    text: str
+    terms: dict[str, float]
+    expansions: list[str] = field(default_factory=list)  # glossary terms added
+    # For each glossary match: the question's own terms it covers, and the terms of every
+    # equivalent name (in either language) that would stand in for them in a passage.
+    equivalents: list[tuple[set[str], set[str]]] = field(default_factory=list)
+
+
+class Retriever:
+    """Loads the index once; `search` is cheap and safe to call from many threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.embedder = embedder or Embedder(settings)
+        if not self.store.exists():
+            raise StoreError("the index is empty: run `npt-assistant ingest` (or `make ingest`) "
+                             "before asking questions")
+        built_with = self.store.embedder_name()
+        if built_with not in (self.embedder.fingerprint(), None):
+            raise StoreError(f"the index was built with {built_with!r}, settings ask for "
+                             f"{self.embedder.fingerprint()!r}: run `npt-assistant ingest --rebuild`")
+        self.collection = self.store.collection(create=False)
+        self.chunks: dict[str, Chunk] = {c.id: c for c in self.store.all_chunks()}
+        self.lexical = LexicalIndex.load(settings.lexical_path)
+        self.groups: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks.values():
+            key = self.group_of(chunk)
+            self.groups.setdefault(key, []).append(chunk)
+        for members in self.groups.values():
+            members.sort(key=lambda c: (c.renders is not None, c.id))
+        self._glossary = self._compile_glossary()
+        self.lexical.max_idf()  # compile postings now, not on the first question
+        self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
+
+    def group_of(self, chunk: Chunk) -> str:
+        if chunk.renders and chunk.renders in self.chunks:
+            return chunk.renders
+        return chunk.id
+
+    def _compile_glossary(self) -> list[tuple[re.Pattern[str], list[str]]]:
+        """Each glossary entry: a pattern matching any of its names, and all its names."""
+        out = []
+        for entry in self.lexical.glossary:
+            names = [n for n in entry.get("en", []) + entry.get("zh", []) if len(n) >= 2]
+            if not names:
+                continue
+            alts = sorted((re.escape(n.lower()) for n in names), key=len, reverse=True)
+            pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
+            out.append((pattern, names))
+        return out
+
+    # -- query building -------------------------------------------------------------------
+    def build_query(self, question: str, context: str | None = None) -> Query:
+        """Return the query: the question's terms, glossary equivalents, earlier-turn context."""
+        terms: dict[str, float] = {}
+        for term in tokenize(question):
+            terms[term] = terms.get(term, 0.0) + 1.0
+        expansions: list[str] = []
+        equivalents: list[tuple[set[str], set[str]]] = []
+        low = question.lower()
+        for pattern, names in self._glossary:
+            match = pattern.search(low)
+            if not match:
+                continue
+            own = set(tokenize(match.group(0)))
+            other: set[str] = set()
+            for name in names:
+                if name.lower() not in low:
+                    expansions.append(name)
+                    for term in tokenize(name):
+                        terms.setdefault(term, 0.5)
+                        other.add(term)
+            equivalents.append((own, other))
+        text = question
+        if context:
+            for term in tokenize(context):
+                terms.setdefault(term, 0.4)
+            text = f"{context} {question}"
+        return Query(text=text, terms=terms, expansions=expansions, equivalents=equivalents)
+
+    # -- signals ---------------------------------------------------------------------------
+    def _dense(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
+        vector = self.embedder.queries([query.text])[0]
+        return dict(self.store.query_collection(self.collection, vector, n, filters.where()))
+
+    def _lexical(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
+        if not len(self.lexical) or not query.terms:
+            return {}
+        scores = self.lexical.scores(query.terms)
+        top = np.argsort(-scores)[: n * 3]
+        out: dict[str, float] = {}
+        for i in top:
+            if scores[i] <= 0:
+                break  # zero-score rows would only pad the list
+            cid = self.lexical.ids[i]
+            chunk = self.chunks.get(cid)
+            if chunk is not None and filters.allows(chunk):
+                out[cid] = float(scores[i])
+            if len(out) >= n:
+                break
+        return out
+
+    def coverage(self, query: Query, texts: list[str]) -> float:
+        """Return the IDF-weighted share of the question's own terms that the texts support.
+
+        A term counts when it appears, or when a glossary equivalent of the name it belongs
+        to appears (an English question about 禁试条约 is supported by "CTBT")."""
+        own = [t for t, w in query.terms.items() if w >= 1.0]
+        if not own:
+            return 0.0
+        present: set[str] = set()
+        for text in texts:
+            present.update(tokenize(text))
+        covered = set(own) & present
+        for names_terms, other in query.equivalents:
+            if other & present or names_terms & present:
+                covered |= names_terms & set(own)
+        # Terms no passage contains get the highest IDF: an unknown word is strong evidence
+        # that the corpus is not about the question.
+        def weight(t: str) -> float:
+            return self.lexical.term_idf(t) or self.lexical.max_idf()
+
+        total = sum(weight(t) for t in own)
+        return sum(weight(t) for t in covered) / total if total else 0.0
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: Query, filters: Filters | None = None, k: int | None = None,
+               lang: str | None = None) -> tuple[list[Hit], dict[str, float]]:
+        """Return the top-k passage groups and per-signal timings (ms)."""
+        filters = filters or Filters()
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k * 3)
+        t0 = time.perf_counter()
+        dense = self._dense(query, filters, n)
+        t1 = time.perf_counter()
+        lexical = self._lexical(query, filters, n)
+        t2 = time.perf_counter()
+        hits = self.fuse(query, dense, lexical, filters, lang)[:k]
+        t3 = time.perf_counter()
+        timings = {"dense_ms": (t1 - t0) * 1000, "lexical_ms": (t2 - t1) * 1000,
+                   "fusion_ms": (t3 - t2) * 1000}
+        return hits, timings
+
+    def fuse(self, query: Query, dense: dict[str, float], lexical: dict[str, float],
+             filters: Filters, lang: str | None = None) -> list[Hit]:
+        """Combine the signals per group (reciprocal-rank or z-score fusion)."""
+        signals: dict[str, dict[str, float]] = {}
+        for name, scores in (("dense", dense), ("bm25", lexical)):
+            for cid, score in scores.items():
+                chunk = self.chunks.get(cid)
+                if chunk is None:
+                    continue
+                g = signals.setdefault(self.group_of(chunk), {})
+                g[name] = max(g.get(name, float("-inf")), score)
+        fused: dict[str, float] = {}
+        for name in ("dense", "bm25"):
+            ranked = sorted((g for g in signals if name in signals[g]),
+                            key=lambda g: -signals[g][name])
+            values = np.array([signals[g][name] for g in ranked]) if ranked else np.zeros(0)
+            mu, sd = (values.mean(), values.std() or 1.0) if len(values) else (0.0, 1.0)
+            for rank, g in enumerate(ranked, 1):
+                signals[g][f"{name}_rank"] = rank
+                if self.settings.fusion == "zscore":
+                    fused[g] = fused.get(g, 0.0) + (signals[g][name] - mu) / sd
+                else:
+                    fused[g] = fused.get(g, 0.0) + 1.0 / (RRF_K + rank)
+        hits: list[Hit] = []
+        for g in sorted(fused, key=lambda g: -fused[g]):
+            members = self.groups.get(g, [])
+            allowed = [m for m in members if filters.allows(m)] or members
+            # Show the passage in the asker's language first (a rendering for an English
+            # question about the Chinese paper); the other member travels with it.
+            shown = next((m for m in allowed if m.language == lang), allowed[0])
+            hits.append(Hit(chunk=shown, score=fused[g], signals=signals[g], members=members))
+        return hits

@@ -1,0 +1,1 @@
+"""Evaluation harness: question sets (FORMAT.md) run through Assistant.ask, scored, reported."""

@@ -21,7 +21,10 @@ from ingest.settings import Settings
 from ingest.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-RRF_K = 60
+_STONE_LOCATOR = re.compile(r"Annex, stepping stone (\d+)$")
+_STONE_MENTION = re.compile(r"[Ss]tepping stones? (\d+(?:(?:, | and )\d+)*)")
+_PAPER_INTENT = re.compile(r"\b(paper|stepping[- ]stones?|working paper|sponsors?)\b|文件|阶石",
+                           re.I)
 
 
 @dataclass
@@ -107,8 +110,36 @@ class Retriever:
         for members in self.groups.values():
             members.sort(key=lambda c: (c.renders is not None, c.id))
         self._glossary = self._compile_glossary()
+        self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
+        self._stone_refs = self._stone_references()
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
+
+    def _prior(self, group: str, paper_intent: bool) -> float:
+        chunk = self.chunks.get(group)
+        if chunk is None or chunk.doc_kind != "note":
+            return 1.0
+        prior = self.settings.prior_glossary if group in self._glossary_ids else 1.0
+        return prior * (self.settings.prior_note if paper_intent else 1.0)
+
+    def _stone_references(self) -> dict[str, list[str]]:
+        """Map each note chunk to the stepping-stone chunks its text names."""
+        stones: dict[str, str] = {}
+        for cid, chunk in self.chunks.items():
+            m = _STONE_LOCATOR.match(chunk.locator)
+            if m and chunk.doc_kind == "official":
+                stones[m.group(1)] = cid
+        refs: dict[str, list[str]] = {}
+        for cid, chunk in self.chunks.items():
+            if chunk.doc_kind != "note":
+                continue
+            numbers: list[str] = []
+            for m in _STONE_MENTION.finditer(chunk.text):
+                numbers += re.findall(r"\d+", m.group(1))
+            targets = sorted({stones[n] for n in numbers if n in stones})
+            if targets:
+                refs[self.group_of(chunk)] = targets
+        return refs
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -213,17 +244,17 @@ class Retriever:
         t1 = time.perf_counter()
         lexical = self._lexical(query, filters, n)
         t2 = time.perf_counter()
-        hits = self.fuse(query, dense, lexical, filters, lang)[:k]
+        hits = self.fuse(query, {"dense": dense, "bm25": lexical}, filters, lang)[:k]
         t3 = time.perf_counter()
         timings = {"dense_ms": (t1 - t0) * 1000, "lexical_ms": (t2 - t1) * 1000,
                    "fusion_ms": (t3 - t2) * 1000}
         return hits, timings
 
-    def fuse(self, query: Query, dense: dict[str, float], lexical: dict[str, float],
-             filters: Filters, lang: str | None = None) -> list[Hit]:
-        """Combine the signals per group (reciprocal-rank or z-score fusion)."""
+    def fuse(self, query: Query, lists: dict[str, dict[str, float]], filters: Filters,
+             lang: str | None = None) -> list[Hit]:
+        """Combine the signals per group (weighted reciprocal-rank or z-score fusion)."""
         signals: dict[str, dict[str, float]] = {}
-        for name, scores in (("dense", dense), ("bm25", lexical)):
+        for name, scores in lists.items():
             for cid, score in scores.items():
                 chunk = self.chunks.get(cid)
                 if chunk is None:
@@ -231,17 +262,41 @@ class Retriever:
                 g = signals.setdefault(self.group_of(chunk), {})
                 g[name] = max(g.get(name, float("-inf")), score)
         fused: dict[str, float] = {}
-        for name in ("dense", "bm25"):
+        fusion = self.settings.fusion
+        weights = self.settings.signal_weights
+        for name in lists:
+            if fusion in lists and name != fusion:
+                continue
             ranked = sorted((g for g in signals if name in signals[g]),
                             key=lambda g: -signals[g][name])
             values = np.array([signals[g][name] for g in ranked]) if ranked else np.zeros(0)
             mu, sd = (values.mean(), values.std() or 1.0) if len(values) else (0.0, 1.0)
             for rank, g in enumerate(ranked, 1):
                 signals[g][f"{name}_rank"] = rank
-                if self.settings.fusion == "zscore":
-                    fused[g] = fused.get(g, 0.0) + (signals[g][name] - mu) / sd
+                weight = weights.get(name, 1.0)
+                if fusion == "zscore":
+                    fused[g] = fused.get(g, 0.0) + weight * (signals[g][name] - mu) / sd
+                elif fusion in lists:
+                    fused[g] = signals[g][name]
                 else:
-                    fused[g] = fused.get(g, 0.0) + 1.0 / (RRF_K + rank)
+                    fused[g] = fused.get(g, 0.0) + weight / (self.settings.rrf_k + rank)
+        # A glossary entry or note that names stepping stones passes part of its score to
+        # them: it is a map from vocabulary ("plutonium") to the stones that use it.
+        bridge = self.settings.bridge_weight
+        if bridge:
+            for g, score in list(fused.items()):
+                targets = self._stone_refs.get(g, [])
+                for target in targets:
+                    if score > 0:
+                        fused[target] = fused.get(target, 0.0) + bridge * score / len(targets)
+                        signals.setdefault(target, {})["bridge"] = 1.0
+        # Primary sources first: a note or glossary entry restating a stepping stone should
+        # not outrank the stone itself on equal evidence.
+        paper_intent = bool(_PAPER_INTENT.search(query.text))
+        for g in fused:
+            prior = self._prior(g, paper_intent)
+            if prior != 1.0:
+                fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
         hits: list[Hit] = []
         for g in sorted(fused, key=lambda g: -fused[g]):
             members = self.groups.get(g, [])

@@ -83,15 +83,12 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int
 def _decode(raw: bytes, path: Path) -> str:
     if b"\x00" in raw[:8192]:
         raise LoadError(path, "binary content (NUL bytes); not a text document")
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise LoadError(path, "not valid UTF-8 text; re-save it as UTF-8")
-    return text
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"not valid {encoding.upper().replace('-SIG', '')} text (byte {exc.start}); "
+                              "re-save it as UTF-8") from exc
 
 
 def _read_pdf(path: Path) -> str:
@@ -101,20 +98,18 @@ def _read_pdf(path: Path) -> str:
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise LoadError(path, f"unreadable or truncated PDF ({exc})") from exc
+    except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
+        raise LoadError(path, f"unreadable or truncated PDF ({type(exc).__name__}: {exc})") from exc
     return "\n\n".join(pages)
 
 
 def _read_docx(path: Path) -> str:
-    import zipfile
-
     import docx
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise LoadError(path, f"broken DOCX ({exc})") from exc
+    except Exception as exc:  # python-docx raises zip, XML and package errors alike
+        raise LoadError(path, f"broken DOCX ({type(exc).__name__}: {exc})") from exc
     parts: list[str] = []
     for para in document.paragraphs:
         text = para.text.strip()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import chunk_document
-from ingest.documents import Chunk, Document
+from ingest.documents import Chunk, Document, content_hash
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, add_words
 from ingest.loaders import MANIFEST, SUPPORTED, LoadError, ManifestError, load_document, load_manifest
@@ -18,6 +18,9 @@ from ingest.settings import Settings
 from ingest.store import Store
 
 log = logging.getLogger(__name__)
+# Bump when cleaning, structure or chunking change what a document turns into: stored
+# documents then no longer look complete, and the next ingest redoes them.
+PIPELINE_VERSION = "3"
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
 
@@ -138,6 +141,7 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
 
     todo: list[tuple[Document, list[Chunk]]] = []
     for doc in docs:
+        doc.hash = content_hash(f"{doc.hash}|{PIPELINE_VERSION}|{settings.max_chunk_tokens}")
         state = states.get(doc.id)
         if state and state.complete(doc.hash):
             report.unchanged.append(doc.id)
@@ -180,6 +184,7 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
         report.tokens_embedded += sum(c.tokens for c in fresh)
         (report.updated if state else report.added).append(doc.id)
         done += len(chunks)
+        log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
         if progress:
             progress(doc.id, done, total)
 

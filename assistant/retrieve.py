@@ -21,8 +21,6 @@ from ingest.settings import Settings
 from ingest.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-_STONE_LOCATOR = re.compile(r"Annex, stepping stone (\d+)$")
-_STONE_MENTION = re.compile(r"[Ss]tepping stones? (\d+(?:(?:, | and )\d+)*)")
 _PAPER_INTENT = re.compile(r"\b(paper|stepping[- ]stones?|working paper|sponsors?)\b|文件|阶石",
                            re.I)
 
@@ -111,7 +109,6 @@ class Retriever:
             members.sort(key=lambda c: (c.renders is not None, c.id))
         self._glossary = self._compile_glossary()
         self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
-        self._stone_refs = self._stone_references()
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
@@ -121,25 +118,6 @@ class Retriever:
             return 1.0
         prior = self.settings.prior_glossary if group in self._glossary_ids else 1.0
         return prior * (self.settings.prior_note if paper_intent else 1.0)
-
-    def _stone_references(self) -> dict[str, list[str]]:
-        """Map each note chunk to the stepping-stone chunks its text names."""
-        stones: dict[str, str] = {}
-        for cid, chunk in self.chunks.items():
-            m = _STONE_LOCATOR.match(chunk.locator)
-            if m and chunk.doc_kind == "official":
-                stones[m.group(1)] = cid
-        refs: dict[str, list[str]] = {}
-        for cid, chunk in self.chunks.items():
-            if chunk.doc_kind != "note":
-                continue
-            numbers: list[str] = []
-            for m in _STONE_MENTION.finditer(chunk.text):
-                numbers += re.findall(r"\d+", m.group(1))
-            targets = sorted({stones[n] for n in numbers if n in stones})
-            if targets:
-                refs[self.group_of(chunk)] = targets
-        return refs
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -259,8 +237,8 @@ class Retriever:
                 chunk = self.chunks.get(cid)
                 if chunk is None:
                     continue
-                g = signals.setdefault(self.group_of(chunk), {})
-                g[name] = max(g.get(name, float("-inf")), score)
+                entry = signals.setdefault(self.group_of(chunk), {})
+                entry[name] = max(entry.get(name, float("-inf")), score)
         fused: dict[str, float] = {}
         fusion = self.settings.fusion
         weights = self.settings.signal_weights
@@ -280,16 +258,6 @@ class Retriever:
                     fused[g] = signals[g][name]
                 else:
                     fused[g] = fused.get(g, 0.0) + weight / (self.settings.rrf_k + rank)
-        # A glossary entry or note that names stepping stones passes part of its score to
-        # them: it is a map from vocabulary ("plutonium") to the stones that use it.
-        bridge = self.settings.bridge_weight
-        if bridge:
-            for g, score in list(fused.items()):
-                targets = self._stone_refs.get(g, [])
-                for target in targets:
-                    if score > 0:
-                        fused[target] = fused.get(target, 0.0) + bridge * score / len(targets)
-                        signals.setdefault(target, {})["bridge"] = 1.0
         # Primary sources first: a note or glossary entry restating a stepping stone should
         # not outrank the stone itself on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))

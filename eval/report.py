@@ -101,9 +101,10 @@ def markdown(report: dict[str, Any]) -> str:
             out.append("- expected: abstain; got: an answer")
         elif r["abstained"]:
             out.append("- expected: an answer; got: abstention")
-        missing = [k for k, v in r["metrics"].items() if v < 1.0 and k != "false_abstention"]
-        if missing:
-            out.append(f"- below 1: {', '.join(f'{k}={v:.2f}' for k, v in r['metrics'].items() if k in missing)}")
+        below = [f"{k}={v:.2f}" for k, v in r["metrics"].items()
+                 if v < 1.0 and k != "false_abstention"]
+        if below:
+            out.append(f"- below 1: {', '.join(below)}")
         top = ", ".join(f"{x['rank']}. {x['chunk_id']}{' ✓' if x['matched'] else ''}"
                         for x in r["retrieved"])
         out.append(f"- retrieved: {top}")
@@ -134,7 +135,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]})
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        values = [report["by_category"][c].get(name, 0.0) for c in cats]
+        values = [report["by_category"][c].get(name) or 0.0 for c in cats]
         ax1.bar([x + i * width for x in range(len(cats))], values, width, label=name)
     ax1.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(cats))])
     ax1.set_xticklabels(cats, rotation=20, ha="right")

@@ -78,10 +78,11 @@ def score_turn(assistant: Any, answer: Any, expect: Any, k: int) -> dict[str, An
     return row
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Average each metric over the rows that define it (FORMAT.md's denominators)."""
-    def avg(name: str) -> float:
-        return round(M.mean([r["metrics"][name] for r in rows if name in r["metrics"]]), 4)
+    def avg(name: str) -> float | None:
+        values = [r["metrics"][name] for r in rows if name in r["metrics"]]
+        return round(M.mean(values), 4) if values else None  # no item defines it
 
     lat = [r["latency_ms"] for r in rows]
     cited = [c for r in rows if not r["abstained"] for c in r["cited_chars"]]

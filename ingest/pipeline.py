@@ -13,7 +13,14 @@ from ingest.chunk import chunk_document
 from ingest.documents import Chunk, Document, content_hash
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, add_words
-from ingest.loaders import MANIFEST, SUPPORTED, LoadError, ManifestError, load_document, load_manifest
+from ingest.loaders import (
+    MANIFEST,
+    SUPPORTED,
+    LoadError,
+    ManifestError,
+    load_document,
+    load_manifest,
+)
 from ingest.settings import Settings
 from ingest.store import Store
 

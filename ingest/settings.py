@@ -65,7 +65,6 @@ class Settings(BaseSettings):
     # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
     signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
     prior_note: float = 0.9  # applied to notes when the question asks about the paper
-    bridge_weight: float = 0.0
     prior_glossary: float = 0.8
     # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
     abstain_threshold: float = 0.5

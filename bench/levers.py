@@ -118,15 +118,16 @@ def main() -> None:
         "use only": dict(fusion="use", signals=("use",)),
         "rrf e5+bm25, no priors": dict(fusion="rrf", prior_note=1.0, prior_glossary=1.0),
     }
-    for pn, pg in itertools.product((1.0, 0.9, 0.8), (1.0, 0.8)):
-        for rk, bw in ((30, 0.5), (30, 0.75), (60, 0.5)):
-            variants[f"rrf k={rk}, bm25 {bw}; paper-intent note prior {pn}, glossary {pg}, "
-                     ] = dict(
-                fusion="rrf", rrf_k=rk, signal_weights={"dense": 1.0, "bm25": bw},
-                prior_note=pn, prior_glossary=pg)
-    variants["rrf k=30 + use 0.5 (best above)"] = dict(
-        fusion="rrf", rrf_k=30, signal_weights={"dense": 1.0, "bm25": 0.75, "use": 0.5},
-        signals=("dense", "bm25", "use"), prior_note=0.9, prior_glossary=0.8)
+    for pn in (1.0, 0.9, 0.85, 0.8):
+        for rk, bw in ((30, 0.5), (30, 0.75), (60, 0.5), (60, 1.0)):
+            variants[f"rrf k={rk}, bm25 {bw}; paper-intent note prior {pn}"] = dict(
+                fusion="rrf", rrf_k=rk, signal_weights={"dense": 1.0, "bm25": bw}, prior_note=pn)
+        variants[f"zscore, bm25 0.5; paper-intent note prior {pn}"] = dict(
+            fusion="zscore", signal_weights={"dense": 1.0, "bm25": 0.5}, prior_note=pn)
+    for bw, uw in itertools.product((0.5, 1.0), (0.25, 0.5, 1.0)):
+        variants[f"rrf k=30, bm25 {bw}, use {uw}; paper-intent note prior 0.85"] = dict(
+            fusion="rrf", rrf_k=30, signal_weights={"dense": 1.0, "bm25": bw, "use": uw},
+            signals=("dense", "bm25", "use"), prior_note=0.85)
     results = {}
     for name, v in variants.items():
         v = dict(v)

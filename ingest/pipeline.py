@@ -27,7 +27,7 @@ from ingest.store import Store
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
 

@@ -64,11 +64,10 @@ class Settings(BaseSettings):
     rrf_k: int = 30
     # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
     signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
-    prior_note: float = 0.9  # applied to notes when the question asks about the paper
-    prior_glossary: float = 0.8
+    prior_note: float = 0.85  # applied to notes when the question asks about the paper
     # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
-    abstain_threshold: float = 0.5
-    abstain_dense_weight: float = 2.0
+    abstain_threshold: float = 0.29
+    abstain_dense_weight: float = 1.0
     abstain_dense_center: float = 0.82
     max_question_chars: int = 2000
     # LLM synthesis is opt-in; extractive answers are the default.

@@ -21,6 +21,10 @@ from ingest.settings import Settings
 from ingest.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+_DEFINITION_INTENT = re.compile(
+    r"\b(what (is|are|does)\b.{0,60}\b(mean|stand for)|what (is|are) (an? |the )?[\w\s-]{1,40}\?$|"
+    r"define|definition|meaning of|stand for|acronym|abbreviation|glossary|term)\b|"
+    r"什么意思|是什么|指什么|含义|定义|缩写|术语", re.I)
 _PAPER_INTENT = re.compile(r"\b(paper|stepping[- ]stones?|working paper|sponsors?)\b|文件|阶石",
                            re.I)
 
@@ -108,14 +112,20 @@ class Retriever:
         for members in self.groups.values():
             members.sort(key=lambda c: (c.renders is not None, c.id))
         self._glossary = self._compile_glossary()
+        self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
-    def _prior(self, group: str, paper_intent: bool) -> float:
+    def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
         chunk = self.chunks.get(group)
-        if chunk is None or chunk.doc_kind != "note" or not paper_intent:
+        if chunk is None or chunk.doc_kind != "note":
             return 1.0
-        return self.settings.prior_note
+        prior = self.settings.prior_note if paper_intent else 1.0
+        if group in self._glossary_ids and not definition_intent:
+            # A glossary entry names a term; it answers "what is X", not every question
+            # that happens to use X ("nuclear-weapon States" is in half of them).
+            prior *= self.settings.prior_glossary
+        return prior
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -247,9 +257,9 @@ class Retriever:
                             key=lambda g: -signals[g][name])
             values = np.array([signals[g][name] for g in ranked]) if ranked else np.zeros(0)
             mu, sd = (values.mean(), values.std() or 1.0) if len(values) else (0.0, 1.0)
+            weight = weights.get(name, 1.0)
             for rank, g in enumerate(ranked, 1):
                 signals[g][f"{name}_rank"] = rank
-                weight = weights.get(name, 1.0)
                 if fusion == "zscore":
                     fused[g] = fused.get(g, 0.0) + weight * (signals[g][name] - mu) / sd
                 elif fusion in lists:
@@ -259,8 +269,9 @@ class Retriever:
         # Primary sources first: when the question is about the paper, a note or glossary
         # entry restating a stepping stone should not outrank the stone on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))
+        definition_intent = bool(_DEFINITION_INTENT.search(query.text))
         for g in fused:
-            prior = self._prior(g, paper_intent)
+            prior = self._prior(g, paper_intent, definition_intent)
             if prior != 1.0:
                 fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
         hits: list[Hit] = []

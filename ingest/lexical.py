@@ -29,7 +29,7 @@ during before after above below over under again further once here all some no n
 just don now say says said paper document text corpus tell me please""".split())
 _ZH_STOP = set("的 了 和 与 及 或 在 是 对 为 其 之 也 就 都 而 并 把 被 从 以 等 中 上 下 这 那 "
                "什么 哪些 怎么 如何 是否 吗 呢 文件 这份 该 有 有关 关于 方面 说 提到 一个 一项".split())
-FORMAT = 2
+FORMAT = 3
 
 
 @lru_cache(maxsize=1)
@@ -56,8 +56,14 @@ def add_words(words: Iterable[str]) -> None:
             jb.add_word(word, freq=2000)
 
 
+_BRITISH = re.compile(r"(?<=\w{3})is(e|ed|es|ing|ation|ations)$")
+
+
 @lru_cache(maxsize=50000)
 def _stem(word: str) -> str:
+    # "recognised" and "recognized" must meet: fold British -ise spellings first. Applied
+    # to questions and passages alike, so a word that is only ever "-ise" stays consistent.
+    word = _BRITISH.sub(r"iz\1", word)
     return _stemmer().stem(word) if word.isalpha() and len(word) > 3 else word
 
 

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
     signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
     prior_note: float = 0.85  # applied to notes when the question asks about the paper
+    prior_glossary: float = 0.8  # glossary entries, unless the question asks for a definition
     # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
     abstain_threshold: float = 0.29
     abstain_dense_weight: float = 1.0

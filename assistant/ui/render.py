@@ -1,0 +1,109 @@
+"""Answer -> chat markdown, sources-panel HTML and plain text. Document text is always escaped:
+passages are shown as inert text, whatever markup or instructions they contain."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.answer import Answer, Citation
+from assistant.ui.strings import t
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """Escape markdown and HTML metacharacters so document text renders literally."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def chat_markdown(answer: Answer, turn: int) -> str:
+    """Return the chat message for an answer: quotes with [n] links into the sources panel."""
+    lang = answer.language
+    if answer.error:
+        return md_escape(answer.error)
+    body = answer.text.split("\n")
+    lines: list[str] = []
+    if answer.follow_up_of:
+        body = body[1:]  # the note is rendered here, in italics
+        lines += [f"*{t(lang, 'followup')}: “{md_escape(answer.follow_up_of)}”*", ""]
+    if answer.abstained:
+        lines += [md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:])
+                  for line in body]
+        return "\n".join(lines)
+    lead = md_escape(body[0])
+    for c in answer.citations:
+        lead = lead.replace(f"\\[{c.number}\\]", cite_link(turn, c.number))
+    lines += [lead, ""]
+    for c in answer.citations:
+        lines.append(f"> {cite_link(turn, c.number)} “{md_escape(c.quote)}”  ")
+        lines.append(f"> — *{md_escape(c.locator)}, {md_escape(c.kind_label)}*")
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def cite_link(turn: int, number: int) -> str:
+    return f"[\\[{number}\\]](#src-{turn}-{number})"
+
+
+def _highlight(passage: str, span: tuple[int, int]) -> str:
+    s, e = span
+    return (html.escape(passage[:s]) + "<mark>" + html.escape(passage[s:e]) + "</mark>"
+            + html.escape(passage[e:]))
+
+
+def _kind_label(c: Citation, lang: str) -> str:
+    return t(lang, c.doc_kind) if c.original is None else t(lang, "rendering")
+
+
+def source_card(c: Citation, turn: int, lang: str) -> str:
+    """Return one citation as HTML: the quote highlighted in its passage, with its original."""
+    parts = [f'<div class="src" id="src-{turn}-{c.number}">',
+             f'<div class="src-head"><span class="src-n">[{c.number}]</span> '
+             f'<b>{html.escape(c.doc_title)}</b></div>',
+             f'<div class="src-meta">{html.escape(c.locator)} · '
+             f'<span class="kind kind-{html.escape(c.doc_kind)}">{html.escape(_kind_label(c, lang))}'
+             f'</span></div>']
+    if c.original is not None:  # the quote is the rendering: show both side by side
+        parts.append('<div class="pair">'
+                     f'<div lang="zh"><div class="lbl">{html.escape(t(lang, "original"))}</div>'
+                     f'{html.escape(c.original.text)}</div>'
+                     f'<div lang="en"><div class="lbl">{html.escape(t(lang, "english"))}</div>'
+                     f'{_highlight(c.passage, c.quote_span)}</div></div>')
+    elif c.rendering is not None:
+        parts.append('<div class="pair">'
+                     f'<div lang="zh"><div class="lbl">{html.escape(t(lang, "original"))}</div>'
+                     f'{_highlight(c.passage, c.quote_span)}</div>'
+                     f'<div lang="en"><div class="lbl">{html.escape(t(lang, "english"))}</div>'
+                     f'{html.escape(c.rendering.text)}</div></div>')
+    else:
+        parts.append(f'<div class="passage">{_highlight(c.passage, c.quote_span)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def sources_html(turns: list[Answer], lang: str) -> str:
+    """Return the sources panel: the latest answer's passages open, earlier ones folded."""
+    answered = [(i, a) for i, a in enumerate(turns) if a.citations]
+    if not answered:
+        return f'<div class="src-empty">{html.escape(t(lang, "no_sources"))}</div>'
+    blocks = []
+    for n, (i, answer) in enumerate(reversed(answered)):
+        cards = "".join(source_card(c, i, lang) for c in answer.citations)
+        summary = html.escape(answer.question[:90])
+        blocks.append(f'<details class="turn" id="turn-{i}"{" open" if n == 0 else ""}>'
+                      f"<summary>{summary}</summary>{cards}</details>")
+    return "".join(blocks)
+
+
+def plain_text(answer: Answer) -> str:
+    """Return the answer with numbered sources, as plain text to paste elsewhere."""
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", "Sources:" if answer.language == "en" else "出处："]
+        for c in answer.citations:
+            line = f"[{c.number}] {c.doc_title}, {c.locator} ({c.kind_label})."
+            if c.original is not None:
+                line += f" Original: “{c.original.text}”"
+            lines.append(line)
+    return "\n".join(lines)

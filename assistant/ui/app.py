@@ -100,15 +100,16 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
         chat = [*chat, {"role": "user", "content": md_escape(message or "")},
                 {"role": "assistant", "content": ""}]
         text = chat_markdown(answer, turn)
-        for partial in _pieces(text):
+        for i, partial in enumerate(_pieces(text)):
             chat[-1] = {"role": "assistant", "content": partial}
-            yield chat, gr.skip(), gr.skip(), gr.skip(), answers, gr.skip()
+            # The box empties at once, so a question typed meanwhile is never wiped.
+            yield chat, gr.skip(), gr.skip(), gr.skip(), answers, "" if i == 0 else gr.skip()
             time.sleep(0.02)
         lang = _ui_lang(ui)
         suggest = (gr.update(samples=[[s] for s in answer.suggestions], visible=True,
                              label=t(lang, "suggest"))
                    if answer.abstained and answer.suggestions else gr.update(visible=False))
-        yield chat, sources_html(answers, lang), plain_text(answer), suggest, answers, ""
+        yield chat, sources_html(answers, lang), plain_text(answer), suggest, answers, gr.skip()
 
     def like(data: gr.LikeData, answers: list) -> str:  # type: ignore[type-arg]
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -259,8 +260,12 @@ def _loopback(host: str) -> bool:
 
 
 def launch(settings: Settings, host: str | None = None, port: int | None = None,
-           auth: str | None = None, allow_remote: bool = False, block: bool = True):  # type: ignore[no-untyped-def]
-    """Load models and index once, then serve the UI; returns the exit status when it stops."""
+           auth: str | None = None, allow_remote: bool = False, block: bool = True,
+           assistant: Any = None):  # type: ignore[no-untyped-def]
+    """Load models and index once, then serve the UI.
+
+    Blocking (the CLI) returns the exit status when the server stops; non-blocking (tests,
+    scripts) returns the running app, whose `.close()` stops it."""
     apply_offline_env()
     host = host or settings.host
     port = port or settings.port
@@ -280,7 +285,7 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
     try:
         from assistant.core import Assistant
 
-        assistant = Assistant(settings)
+        assistant = assistant or Assistant(settings)
         demo = build_app(assistant, settings)
         ready = (f"Stepping Stones assistant ready on http://{host}:{port} — "
                  f"{len(assistant.retriever.chunks)} passages, loaded in "

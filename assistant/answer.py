@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.retrieve import Hit, Query, Retriever
 from ingest.chunk import split_sentences
-from ingest.documents import KIND_LABELS, Chunk
+from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk
 from ingest.lexical import tokenize
 
 MAX_QUOTE = 250
@@ -149,9 +149,12 @@ def cite(number: int, hit: Hit, query: Query, lang: str, retriever: Retriever) -
     original = other if shown.renders and other is not None else shown
     locator = original.locator  # the place in the official text
     quote, span = best_quote(shown.text, query, retriever)
-    label = KIND_LABELS.get(shown.doc_kind, shown.doc_kind)
-    if shown.renders and other is not None:
-        label = f"{label} of the {KIND_LABELS.get(other.doc_kind, other.doc_kind)}"
+    if lang == "zh":
+        label = KIND_LABELS_ZH.get(shown.doc_kind, shown.doc_kind)
+    else:
+        label = KIND_LABELS.get(shown.doc_kind, shown.doc_kind)
+        if shown.renders and other is not None:
+            label = f"{label} of the {KIND_LABELS.get(other.doc_kind, other.doc_kind)}"
     citation = Citation(
         number=number, chunk_id=shown.id, doc_id=shown.doc_id, doc_title=shown.doc_title,
         doc_kind=shown.doc_kind, kind_label=label,
@@ -178,17 +181,20 @@ def choose(hits: list[Hit], max_citations: int = 3) -> list[Hit]:
     return chosen
 
 
+def short_title(title: str) -> str:
+    """Return a title without its parenthetical gloss: "推进核裁军的阶石 (Stepping…)" -> "推进核裁军的阶石"."""
+    return re.split(r"\s*\(", title, maxsplit=1)[0].strip() or title
+
+
 def lead(citations: list[Citation], lang: str) -> str:
     """Return the answer's first sentence: where in the corpus the answer lies."""
     first = citations[0]
     more = [f"[{c.number}]" for c in citations[1:]]
     if lang == "zh":
-        title = re.sub(r"\s*\([^)]*\)\s*$", "", first.doc_title) or first.doc_title
-        where = f"《{title}》{first.locator}"
+        where = f"《{short_title(first.doc_title)}》{first.locator}"
         tail = f"，另见 {'、'.join(more)}" if more else ""
         return f"语料中与此最相关的是{where} [1]{tail}。"
-    title = re.sub(r"\s*\([^)]*\)\s*$", "", first.doc_title) or first.doc_title
-    where = f"{first.locator} of “{title}”"
+    where = f"{first.locator} of “{short_title(first.doc_title)}”"
     tail = f", with related passages in {', '.join(more)}" if more else ""
     return f"The corpus addresses this in {where} [1]{tail}."
 

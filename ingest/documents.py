@@ -7,6 +7,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("official", "rendering", "note", "user")
+KIND_LABELS_ZH = {
+    "official": "正式文本",
+    "rendering": "非正式译文",
+    "note": "说明（非正式）",
+    "user": "用户添加的文件",
+}
 KIND_LABELS = {
     "official": "official text",
     "rendering": "unofficial rendering",

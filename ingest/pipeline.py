@@ -27,7 +27,7 @@ from ingest.store import Store
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "4b"
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
 
@@ -125,15 +125,15 @@ def _words(glossary: list[dict[str, list[str]]]) -> set[str]:
 
 
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
-           prune: bool = False, progress: Callable[[str, int, int], None] | None = None
-           ) -> IngestReport:
+           prune: bool = False, progress: Callable[[str, int, int], None] | None = None,
+           embedder: Embedder | None = None) -> IngestReport:
     """Bring the index in line with the given files; return what changed."""
     started = time.perf_counter()
     report = IngestReport()
     files = discover(paths if paths else default_paths(settings))
     docs = load_all(files, settings, report)
 
-    embedder = Embedder(settings)
+    embedder = embedder or Embedder(settings)
     fingerprint = embedder.fingerprint()
     store = Store(settings)
     if store.exists() and store.embedder_name() not in (fingerprint, None):

@@ -141,6 +141,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
             f"### {t(lang, 'glossary')}", f"### {t(lang, 'first_questions')}",
             gr.update(samples=[[q] for q in orient.FIRST_QUESTIONS[lang]]),
             gr.update(label=t(lang, "tab_ask")), gr.update(label=t(lang, "tab_orientation")),
+            gr.update(label=t(lang, "filters")),
         )
 
     with gr.Blocks(title="Stepping Stones assistant", analytics_enabled=False) as demo:
@@ -163,7 +164,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
                                              elem_id="send")
                         suggestions = gr.Dataset(components=[gr.Textbox(visible=False)],
                                                  samples=[], visible=False, elem_id="suggestions")
-                        with gr.Accordion(t("en", "filters"), open=False):
+                        with gr.Accordion(t("en", "filters"), open=False) as filters_box:
                             doc_filter = gr.CheckboxGroup(doc_choices, label=t("en", "documents"),
                                                           elem_id="doc-filter")
                             lang_filter = gr.Radio([("any / 不限", ""), ("English", "en"),
@@ -230,7 +231,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
         ui_lang.change(switch, [ui_lang], [
             header, question, send, clear, sources_title, copy_box, comment_box, send_comment,
             doc_filter, lang_filter, about, themes_title, glossary_title, first_title, first,
-            tab_ask, tab_orient], api_visibility="private")
+            tab_ask, tab_orient, filters_box], api_visibility="private")
 
         def ask(question: str, history: list[str] | None = None) -> dict:
             """Answer a question with cited passages (the whole Answer as JSON)."""

@@ -28,7 +28,7 @@ def test_chinese_question_gets_a_chinese_answer_quoting_the_original(assistant) 
     assert not answer.abstained and answer.language == "zh"
     first = answer.citations[0]
     assert first.chunk_id == "stepping-stones-wp#ss-12" and first.language == "zh"
-    assert first.kind_label == "official text"
+    assert first.kind_label == "正式文本"
     assert first.rendering is not None and "CTBT" in first.rendering.text
     assert answer.text.startswith("语料中")
 

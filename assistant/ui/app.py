@@ -92,13 +92,20 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
 
     def respond(message: str, chat: list, answers: list, docs: list, lang_filter: str,
                 ui: str):  # type: ignore[no-untyped-def]
-        answer: Answer = assistant.ask(
-            message, history=[a.question for a in answers if not a.error],
-            filters=Filters(docs=list(docs or []), lang=lang_filter or None))
-        answers = [*answers, answer]
-        turn = len(answers) - 1
         chat = [*chat, {"role": "user", "content": md_escape(message or "")},
                 {"role": "assistant", "content": ""}]
+        answer: Answer | None = None
+        for item in assistant.stream(
+                message, history=[a.question for a in answers if not a.error],
+                filters=Filters(docs=list(docs or []), lang=lang_filter or None)):
+            if isinstance(item, Answer):
+                answer = item
+            else:  # LLM mode: show the text as it is generated, checked when complete
+                chat[-1] = {"role": "assistant", "content": md_escape(item)}
+                yield chat, gr.skip(), gr.skip(), gr.skip(), answers, ""
+        assert answer is not None
+        answers = [*answers, answer]
+        turn = len(answers) - 1
         text = chat_markdown(answer, turn)
         for i, partial in enumerate(_pieces(text)):
             chat[-1] = {"role": "assistant", "content": partial}

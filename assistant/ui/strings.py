@@ -11,7 +11,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "question": "Your question (English or 中文)",
         "placeholder": "e.g. What does the paper say about hotlines?",
         "send": "Ask", "clear": "New conversation",
-        "sources": "Sources", "no_sources": "Cited passages appear here. Click a [n] in an answer to open it.",
+        "sources": "Sources",
+        "no_sources": "Cited passages appear here. Click a [n] in an answer to open it.",
         "filters": "Filters (apply to the next question)", "documents": "Documents",
         "language": "Passage language", "any": "any",
         "copy": "Answer with citations (plain text, to paste into a cable or draft)",
@@ -28,7 +29,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "阶石助手",
-        "subtitle": "关于工作文件《推进核裁军的阶石》及相关《不扩散条约》文本的问答——每个说法都附有可打开的出处段落。",
+        "subtitle": "关于工作文件《推进核裁军的阶石》及相关《不扩散条约》文本的问答——"
+                    "每个说法都附有可打开的出处段落。",
         "tab_ask": "提问", "tab_orientation": "导览",
         "question": "您的问题（中文或 English）",
         "placeholder": "例如：文件对热线有什么建议？",

@@ -1,5 +1,5 @@
 """Measure retrieval levers on the dev set (never the sample set): fusion method, weights,
-source priors, and the abstention gate's calibration. Writes docs/RETRIEVAL.md.
+source priors, and the abstention gate's calibration. Writes docs/RETRIEVAL-LEVERS.md.
 
     python bench/levers.py [--set eval/sets/dev.yaml]
 """
@@ -105,7 +105,7 @@ def calibrate(gate: list) -> list[tuple[float, float, float, float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", type=Path, default=Path("eval/sets/dev.yaml"))
-    ap.add_argument("--out", type=Path, default=Path("docs/RETRIEVAL.md"))
+    ap.add_argument("--out", type=Path, default=Path("docs/RETRIEVAL-LEVERS.md"))
     args = ap.parse_args()
     assistant = Assistant(Settings())
     rows = collect(assistant, args.set)

@@ -97,7 +97,7 @@ def bench_quickstart(settings: Settings) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="one round of ask timings")
+    ap.add_argument("--quick", action="store_true", help="one round of ask timings, 10 s load")
     args = ap.parse_args()
     settings = Settings()
     lines = ["# Benchmarks", "", f"Measured on {machine()}, in one run of `bench/run.py`. "
@@ -131,6 +131,20 @@ def main() -> None:
         lines.append(f"| {row['set']} | {row['pipeline']} | {row['hit_at_1']:.3f} | "
                      f"{row['mrr']:.3f} | {row['hit_at_k']:.3f} | {row['chars']:.0f} |")
     lines.append("")
+    from bench.load import run_load
+
+    load = run_load(settings, sessions=20, seconds=10 if args.quick else 60)
+    lines += ["## Load: concurrent sessions through the Gradio API", "",
+              f"{load['sessions']} `gradio_client` sessions asking dev-set questions for "
+              f"{load['seconds']:.0f} s against a local server (queue concurrency "
+              f"{settings.concurrency}).", "",
+              "| answers | errors | answers/s | p50 ms | p95 ms | server RSS start → end (MB) |",
+              "|---|---|---|---|---|---|",
+              f"| {load['answers']} | {load['errors']} | {load['per_second']:.1f} | "
+              f"{load['p50_ms']:.0f} | {load['p95_ms']:.0f} | "
+              f"{load['rss_start_mb']:.0f} → {load['rss_end_mb']:.0f} |", ""]
+    if load["error_samples"]:
+        lines += ["Errors seen: " + "; ".join(load["error_samples"]), ""]
     DOCS.parent.mkdir(exist_ok=True)
     DOCS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[-8:]))

@@ -29,7 +29,7 @@ during before after above below over under again further once here all some no n
 just don now say says said paper document text corpus tell me please""".split())
 _ZH_STOP = set("的 了 和 与 及 或 在 是 对 为 其 之 也 就 都 而 并 把 被 从 以 等 中 上 下 这 那 "
                "什么 哪些 怎么 如何 是否 吗 呢 文件 这份 该 有 有关 关于 方面 说 提到 一个 一项".split())
-FORMAT = 3
+FORMAT = 5
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +77,10 @@ def tokenize(text: str) -> list[str]:
                     terms.append(word)
         elif run not in _EN_STOP:
             terms.append(_stem(run))
+            if "-" in run:
+                # The parts too: "nuclear-weapon States" must also meet "nuclear weapon
+                # states", and "risk-reduction centres" meet "reducing risk".
+                terms += [_stem(p) for p in run.split("-") if p and p not in _EN_STOP]
     return terms
 
 

@@ -16,6 +16,7 @@ from assistant.answer import Answer, Retrieved, abstention, cite, compose, detec
 from assistant.conversation import resolve
 from assistant.retrieve import Filters, Retriever
 from ingest.settings import Settings, apply_offline_env
+from ingest.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,14 @@ class Assistant:
         lang = detect_language(text)
         turn = resolve(text, history)
         query = self.retriever.build_query(text, turn.context)
-        with self._lock:
-            hits, timings = self.retriever.search(query, filters, k, lang)
+        try:
+            with self._lock:
+                hits, timings = self.retriever.search(query, filters, k, lang)
+        except StoreError as exc:
+            message = (f"检索暂时不可用：{exc}" if lang == "zh"
+                       else f"Retrieval is unavailable right now: {exc}")
+            return (Answer(question=text, text=message, language=lang, abstained=True,
+                           reason="store unavailable", error=message), [], None)
         t1 = time.perf_counter()
         s = self.settings
         decision = abstain.decide(self.retriever, query, hits, s.abstain_threshold,

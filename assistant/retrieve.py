@@ -176,7 +176,12 @@ class Retriever:
     # -- signals ---------------------------------------------------------------------------
     def _dense(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
         vector = self.embedder.queries([query.text])[0]
-        return dict(self.store.query_collection(self.collection, vector, n, filters.where()))
+        try:
+            return dict(self.store.query_collection(self.collection, vector, n, filters.where()))
+        except Exception as exc:  # a stopped server, a dropped connection: say so, keep running
+            where = self.settings.chroma_url or str(self.settings.chroma_dir)
+            raise StoreError(f"the vector store at {where} did not answer ({type(exc).__name__}); "
+                             "the next question will try again") from exc
 
     def _lexical(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
         if not len(self.lexical) or not query.terms:

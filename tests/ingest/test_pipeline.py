@@ -159,3 +159,44 @@ def test_server_mode_against_a_real_chroma_server(make_settings, tmp_path: Path)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_assistant_reports_a_stopped_chroma_server_and_recovers_without_restart(
+        make_settings, tmp_path: Path) -> None:
+    import socket
+
+    from assistant.core import Assistant
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    cmd = [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "srv")]
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(150):
+            try:
+                Store(settings).client.heartbeat()
+                return proc
+            except Exception:
+                time.sleep(0.2)
+        raise AssertionError("chroma server did not start")
+
+    settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=2),
+                             chroma_url=f"http://127.0.0.1:{port}")
+    server = start()
+    try:
+        assert ingest(None, settings).ok
+        assistant = Assistant(settings)
+        assert assistant.ask("Which documents mention hotlines?").retrieved
+        server.terminate()
+        server.wait(timeout=30)
+        down = assistant.ask("Which documents mention hotlines?")
+        assert down.error and "did not answer" in down.error and f"127.0.0.1:{port}" in down.error
+        server = start()
+        again = assistant.ask("Which documents mention hotlines?")
+        assert again.error is None and again.retrieved  # same process, no restart
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -15,15 +18,22 @@ def run_load(settings: Settings, sessions: int = 20, seconds: float = 60.0) -> d
     import psutil
     from gradio_client import Client
 
-    from assistant.ui.app import launch
     from eval.metrics import percentile
     from eval.sets import load_set
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = psutil.Process()
-    demo = launch(settings, port=port, block=False)
+    # The server runs in its own process, as in production: the client threads here must not
+    # share its interpreter lock.
+    env = {**os.environ, "NPT_DATA_DIR": str(settings.data_dir),
+           "NPT_MODEL_CACHE": str(settings.models_dir)}
+    server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "chat", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    server.stdout.readline()  # "… ready on …": models and index are loaded
+    time.sleep(1.0)
+    proc = psutil.Process(server.pid)
     url = f"http://127.0.0.1:{port}/"
     questions = [t.question for i in load_set(PROJECT_ROOT / "eval" / "sets" / "dev.yaml").items
                  for t in i.turns]
@@ -59,7 +69,8 @@ def run_load(settings: Settings, sessions: int = 20, seconds: float = 60.0) -> d
         t.join()
     elapsed = time.perf_counter() - started
     rss_end = proc.memory_info().rss
-    demo.close()
+    server.terminate()
+    server.wait(timeout=30)
     return {"sessions": sessions, "seconds": elapsed, "answers": len(latencies),
             "errors": len(errors), "error_samples": errors[:3],
             "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),

@@ -65,11 +65,11 @@ def bench_ingest(base: Settings) -> dict:
 
 def bench_ask(settings: Settings, rounds: int) -> dict:
     """Warm ask latency on the bundled corpus: dev and sample questions, `rounds` passes."""
-    from assistant.core import Assistant
-    from eval.sets import load_set
-
     # Cold start: a new process, from interpreter start to the first printed answer.
     import subprocess
+
+    from assistant.core import Assistant
+    from eval.sets import load_set
 
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "What about hotlines?"],
@@ -121,7 +121,8 @@ def main() -> None:
     ask = bench_ask(settings, 1 if args.quick else 3)
     lines += ["## `ask` latency, extractive, warm (bundled corpus)", "",
               f"{ask['questions']} questions; cold start (a new `npt-assistant ask` process, "
-              f"interpreter start to printed answer): {ask['cold_s']:.1f} s.", "", "| stage | p50 ms | p95 ms |", "|---|---|---|"]
+              f"interpreter start to printed answer): {ask['cold_s']:.1f} s.", "",
+              "| stage | p50 ms | p95 ms |", "|---|---|---|"]
     for key in ("total_ms", "retrieve_ms", "dense_ms", "lexical_ms", "fusion_ms", "answer_ms"):
         lines.append(f"| {key[:-3]} | {ask[key + '_p50']:.1f} | {ask[key + '_p95']:.1f} |")
     lines.append("")

@@ -1,0 +1,165 @@
+"""How cost grows with the corpus: the bundled corpus plus synthetic distractors.
+
+    .venv/bin/python bench/scale.py --sizes 1000 10000 [100000]
+
+For each size, in a fresh process: ingest throughput, warm `ask` p50/p95 by stage (embedded
+Chroma, then a `chroma run` server on 127.0.0.1 serving the same files), dev-set quality with
+the distractors present, load time, resident memory, disk. Writes docs/SCALE.md and
+docs/scale.png."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest.settings import PROJECT_ROOT, Settings, apply_offline_env  # noqa: E402
+
+apply_offline_env()
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def measure_asks(settings: Settings) -> dict:
+    import psutil
+
+    from assistant.core import Assistant
+    from eval.metrics import percentile
+    from eval.run import run_set
+    from eval.sets import load_set
+
+    t0 = time.perf_counter()
+    assistant = Assistant(settings)
+    load_s = time.perf_counter() - t0
+    report = run_set(load_set(PROJECT_ROOT / "eval" / "sets" / "dev.yaml"), assistant, k=5)
+    stages: dict[str, list[float]] = {}
+    for row in report["results"]:
+        stages.setdefault("total", []).append(row["latency_ms"])
+    qs = [r["question"] for r in report["results"]]
+    for q in qs:
+        t = assistant.ask(q).timings
+        for key in ("dense_ms", "lexical_ms", "fusion_ms", "answer_ms"):
+            stages.setdefault(key[:-3], []).append(t[key])
+    return {"load_s": load_s, "rss_mb": psutil.Process().memory_info().rss / 2**20,
+            "hit_at_1": report["summary"]["hit_at_1"], "mrr": report["summary"]["mrr"],
+            "abstention": report["summary"]["abstention_accuracy"],
+            **{f"{k}_p50": percentile(v, 50) for k, v in stages.items()},
+            **{f"{k}_p95": percentile(v, 95) for k, v in stages.items()}}
+
+
+def one(size: int, data: Path) -> dict:
+    """Build and measure one corpus size (runs in its own process)."""
+    from bench.distractors import generate
+    from ingest.pipeline import ingest
+
+    extra = data / "distractors"
+    generate(extra, size)
+    settings = Settings(data_dir=data, model_cache=PROJECT_ROOT / "data" / "models")
+    t0 = time.perf_counter()
+    report = ingest([settings.corpus_dir, extra], settings)
+    ingest_s = time.perf_counter() - t0
+    out = {"size": size, "chunks": report.chunks_total, "ingest_s": ingest_s,
+           "ingest_cps": report.chunks_embedded / ingest_s,
+           "embed_share": report.embed_seconds / ingest_s,
+           "chroma_mb": du(settings.chroma_dir) / 2**20,
+           "lexical_mb": settings.lexical_path.stat().st_size / 2**20}
+    out["embedded"] = measure_asks(settings)
+    return out
+
+
+def server(size_result: dict, data: Path) -> dict:
+    """The same queries through HttpClient against `chroma run` serving the same files."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path",
+                             str(data / "chroma")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        env = {**os.environ, "NPT_DATA_DIR": str(data), "NPT_CHROMA_URL": f"http://127.0.0.1:{port}",
+               "NPT_MODEL_CACHE": str(PROJECT_ROOT / "data" / "models")}
+        res = subprocess.run([sys.executable, __file__, "--measure-only"], env=env,
+                             capture_output=True, text=True, check=True)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--one", type=int)
+    ap.add_argument("--data", type=Path)
+    ap.add_argument("--measure-only", action="store_true")
+    args = ap.parse_args()
+    if args.measure_only:
+        print(json.dumps(measure_asks(Settings())))
+        return
+    if args.one:
+        print(json.dumps(one(args.one, args.data)))
+        return
+    rows = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            res = subprocess.run([sys.executable, __file__, "--one", str(size), "--data", tmp],
+                                 capture_output=True, text=True, check=True)
+            row = json.loads(res.stdout.strip().splitlines()[-1])
+            row["server"] = server(row, Path(tmp))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    write(rows)
+
+
+def write(rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = ["# Scale: the bundled corpus plus synthetic distractors", "",
+             f"Measured {time.strftime('%Y-%m-%d')} on this 2-core machine by `bench/scale.py` "
+             "(distractors from `bench/distractors.py`, seed 7). Dev-set quality is measured with "
+             "the distractors in the index.", "",
+             "| chunks | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | load s | "
+             "RSS MB | ask p50 / p95 ms (embedded) | dense p50 | BM25 p50 | ask p50 / p95 ms "
+             "(chroma server) | hit@1 | MRR |", "|" + "---|" * 13]
+    for r in rows:
+        e, s = r["embedded"], r["server"]
+        lines.append(f"| {r['chunks']:,} | {r['ingest_cps']:.1f} | {r['embed_share']:.0%} | "
+                     f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | {e['load_s']:.1f} | "
+                     f"{e['rss_mb']:.0f} | {e['total_p50']:.0f} / {e['total_p95']:.0f} | "
+                     f"{e['dense_p50']:.1f} | {e['lexical_p50']:.1f} | "
+                     f"{s['total_p50']:.0f} / {s['total_p95']:.0f} | {e['hit_at_1']:.3f} | "
+                     f"{e['mrr']:.3f} |")
+    lines += ["", "![ask latency against corpus size](scale.png)", ""]
+    (PROJECT_ROOT / "docs" / "SCALE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sizes = [r["chunks"] for r in rows]
+    for key, label in (("embedded", "embedded Chroma"), ("server", "chroma server")):
+        ax.plot(sizes, [r[key]["total_p50"] for r in rows], marker="o", label=f"p50, {label}")
+        ax.plot(sizes, [r[key]["total_p95"] for r in rows], marker="x", linestyle="--",
+                label=f"p95, {label}")
+    ax.set_xscale("log")
+    ax.set_xlabel("chunks in the index")
+    ax.set_ylabel("ask latency (ms)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PROJECT_ROOT / "docs" / "scale.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,9 @@ from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# Chroma's defaults (ef 100, M 16) missed 2.6 % of the exact top-30 at 1k distractor chunks;
+# ef_search 200+ brought recall@30 to ≥ 0.99 there (bench/scale.py, docs/SCALE.md).
+HNSW = {"ef_search": 256, "ef_construction": 200, "max_neighbors": 32}
 
 
 class StoreError(Exception):
@@ -75,8 +78,13 @@ class Store:
         else:
             col = self.client.get_or_create_collection(
                 self.name, embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder or "unknown"},
+                metadata={"embedder": embedder or "unknown"},
+                configuration={"hnsw": {"space": "cosine", **HNSW}},
             )
+            hnsw = (getattr(col, "configuration_json", None) or {}).get("hnsw") or {}
+            if hnsw and hnsw.get("ef_search") != HNSW["ef_search"]:
+                # Indexes made before this setting: search breadth can change in place.
+                col.modify(configuration={"hnsw": {"ef_search": HNSW["ef_search"]}})
         built_with = (col.metadata or {}).get("embedder")
         if embedder and built_with not in (embedder, None, "unknown"):
             raise StoreError(f"the index was built with embedder {built_with!r} but settings ask "

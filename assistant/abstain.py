@@ -31,8 +31,7 @@ def decide(retriever: Retriever, query: Query, hits: list[Hit], threshold: float
     coverage = 0.0
     dense = 0.0
     for hit in hits[:3]:
-        texts = [m.embed_text for m in hit.members]
-        coverage = max(coverage, retriever.coverage(query, texts))
+        coverage = max(coverage, retriever.coverage(query, [m.id for m in hit.members]))
         dense = max(dense, hit.signals.get("dense", 0.0))
     score = coverage + dense_weight * (dense - dense_center)
     if score >= threshold:

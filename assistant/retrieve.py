@@ -200,7 +200,7 @@ class Retriever:
                 break
         return out
 
-    def coverage(self, query: Query, texts: list[str]) -> float:
+    def coverage(self, query: Query, chunk_ids: list[str]) -> float:
         """Return the IDF-weighted share of the question's own terms that the texts support.
 
         A term counts when it appears, or when a glossary equivalent of the name it belongs
@@ -209,8 +209,9 @@ class Retriever:
         if not own:
             return 0.0
         present: set[str] = set()
-        for text in texts:
-            present.update(tokenize(text))
+        for cid in chunk_ids:  # terms were counted at ingest: no tokenising per question
+            terms = self.lexical.docs.get(cid)
+            present.update(terms if terms is not None else tokenize(self.chunks[cid].embed_text))
         covered = set(own) & present
         for names_terms, other in query.equivalents:
             if other & present or names_terms & present:

@@ -87,15 +87,8 @@ class Answer:
             lines.append("")
             lines.append("Sources:" if self.language == "en" else "出处：")
             for c in self.citations:
-                lines.append(f"[{c.number}] {c.doc_title}, {c.locator} ({c.kind_label})")
+                lines.append(f"[{c.number}] {c.doc_title}, {c.locator} ({c.kind_label}).")
         return "\n".join(lines)
-
-
-def detect_language(text: str) -> str:
-    """Return "zh" when the question is mostly Chinese, else "en"."""
-    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "zh" if cjk and cjk * 3 >= latin else "en"
 
 
 def zh_locator(locator: str) -> str:
@@ -216,7 +209,7 @@ def compose(question: str, lang: str, hits: list[Hit], query: Query, retriever: 
     return "\n".join(lines).rstrip(), citations
 
 
-def abstention(lang: str, reason: str, hits: list[Hit]) -> tuple[str, list[str]]:
+def abstention(lang: str, hits: list[Hit]) -> tuple[str, list[str]]:
     """Return the 'not covered' message and the closest topics the corpus does cover."""
     topics: list[str] = []
     for hit in hits[:3]:

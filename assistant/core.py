@@ -12,9 +12,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from assistant import abstain
-from assistant.answer import Answer, Retrieved, abstention, cite, compose, detect_language
+from assistant.answer import Answer, Retrieved, abstention, cite, compose
 from assistant.conversation import resolve
 from assistant.retrieve import Filters, Retriever
+from ingest.loaders import detect_language
 from ingest.settings import Settings, apply_offline_env
 from ingest.store import StoreError
 
@@ -147,7 +148,7 @@ class Assistant:
                         follow_up_of=turn.context, reason=decision.reason)
         if decision.abstain:
             answer.abstained = True
-            answer.text, answer.suggestions = abstention(lang, decision.reason, hits)
+            answer.text, answer.suggestions = abstention(lang, hits)
         else:
             answer.text, answer.citations = compose(text, lang, hits, query, self.retriever)
         if turn.context:

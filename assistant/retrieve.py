@@ -82,7 +82,6 @@ class Query:
 
     text: str
     terms: dict[str, float]
-    expansions: list[str] = field(default_factory=list)  # glossary terms added
     # For each glossary match: the question's own terms it covers, and the terms of every
     # equivalent name (in either language) that would stand in for them in a passage.
     equivalents: list[tuple[set[str], set[str]]] = field(default_factory=list)
@@ -150,7 +149,6 @@ class Retriever:
         terms: dict[str, float] = {}
         for term in tokenize(question):
             terms[term] = terms.get(term, 0.0) + 1.0
-        expansions: list[str] = []
         equivalents: list[tuple[set[str], set[str]]] = []
         low = question.lower()
         for pattern, names in self._glossary:
@@ -161,7 +159,6 @@ class Retriever:
             other: set[str] = set()
             for name in names:
                 if name.lower() not in low:
-                    expansions.append(name)
                     for term in tokenize(name):
                         terms.setdefault(term, 0.5)
                         other.add(term)
@@ -171,7 +168,7 @@ class Retriever:
             for term in tokenize(context):
                 terms.setdefault(term, 0.4)
             text = f"{context} {question}"
-        return Query(text=text, terms=terms, expansions=expansions, equivalents=equivalents)
+        return Query(text=text, terms=terms, equivalents=equivalents)
 
     # -- signals ---------------------------------------------------------------------------
     def _dense(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
@@ -187,7 +184,10 @@ class Retriever:
         if not len(self.lexical) or not query.terms:
             return {}
         scores = self.lexical.scores(query.terms)
-        top = np.argsort(-scores)[: n * 3]
+        m = min(n * 3, len(scores))
+        # Only the best few matter: partition first, sort those (not all 100k rows).
+        top = np.argpartition(-scores, m - 1)[:m]
+        top = top[np.argsort(-scores[top])]
         out: dict[str, float] = {}
         for i in top:
             if scores[i] <= 0:

@@ -49,7 +49,6 @@ class Embedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         path = self._model_path()
         try:
             return SentenceTransformer(path, device="cpu", model_kwargs={"dtype": torch.float32})

@@ -30,7 +30,8 @@ class ManifestError(Exception):
 
 
 def detect_language(text: str) -> str:
-    """Return "zh" when CJK characters dominate the letters of a text, else "en"."""
+    """Return "zh" when CJK characters dominate the letters of a text (a document or a
+    question), else "en"."""
     sample = text[:20000]
     cjk = len(_CJK.findall(sample))
     latin = len(re.findall(r"[A-Za-z]", sample))

@@ -233,7 +233,7 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
         if store.exists():
             store.client.delete_collection(store.name)
         col.modify(name=store.name)
-    all_chunks = Store(settings).all_chunks()
+    all_chunks = store.all_chunks()  # after a rebuild, the new collection carries this name
     report.chunks_total = len(all_chunks)
     glossary = glossary_entries(all_chunks)
     if _words(glossary) != _words(lexical.glossary):

@@ -14,7 +14,7 @@ from typing import Any
 from assistant.answer import Answer
 from assistant.retrieve import Filters
 from assistant.ui import orientation as orient
-from assistant.ui.render import chat_markdown, md_escape, plain_text, sources_html
+from assistant.ui.render import chat_markdown, md_escape, sources_html
 from assistant.ui.strings import t
 from ingest.settings import Settings, apply_offline_env
 
@@ -116,7 +116,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
         suggest = (gr.update(samples=[[s] for s in answer.suggestions], visible=True,
                              label=t(lang, "suggest"))
                    if answer.abstained and answer.suggestions else gr.update(visible=False))
-        yield chat, sources_html(answers, lang), plain_text(answer), suggest, answers, gr.skip()
+        yield chat, sources_html(answers, lang), answer.as_text(), suggest, answers, gr.skip()
 
     def like(data: gr.LikeData, answers: list) -> str:  # type: ignore[type-arg]
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

@@ -94,16 +94,3 @@ def sources_html(turns: list[Answer], lang: str) -> str:
         blocks.append(f'<details class="turn" id="turn-{i}"{" open" if n == 0 else ""}>'
                       f"<summary>{summary}</summary>{cards}</details>")
     return "".join(blocks)
-
-
-def plain_text(answer: Answer) -> str:
-    """Return the answer with numbered sources, as plain text to paste elsewhere."""
-    lines = [answer.text]
-    if answer.citations:
-        lines += ["", "Sources:" if answer.language == "en" else "出处："]
-        for c in answer.citations:
-            line = f"[{c.number}] {c.doc_title}, {c.locator} ({c.kind_label})."
-            if c.original is not None:
-                line += f" Original: “{c.original.text}”"
-            lines.append(line)
-    return "\n".join(lines)

@@ -18,7 +18,7 @@ from ingest.documents import Chunk
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, tokenize
 from ingest.settings import Settings
-from ingest.store import Store, StoreError
+from ingest.store import Store, StoreError, reading
 
 log = logging.getLogger(__name__)
 _DEFINITION_INTENT = re.compile(
@@ -92,8 +92,16 @@ class Retriever:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings)
         self.embedder = embedder or Embedder(settings)
+        with reading(settings.chroma_url or settings.chroma_dir):
+            self._load(settings)
+        self._glossary = self._compile_glossary()
+        self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
+        self.lexical.max_idf()  # compile postings now, not on the first question
+        self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
+
+    def _load(self, settings: Settings) -> None:
+        self.store = Store(settings)
         if not self.store.exists():
             raise StoreError("the index is empty: run `npt-assistant ingest` (or `make ingest`) "
                              "before asking questions")
@@ -110,10 +118,6 @@ class Retriever:
             self.groups.setdefault(key, []).append(chunk)
         for members in self.groups.values():
             members.sort(key=lambda c: (c.renders is not None, c.id))
-        self._glossary = self._compile_glossary()
-        self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
-        self.lexical.max_idf()  # compile postings now, not on the first question
-        self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
     def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
         chunk = self.chunks.get(group)
@@ -171,8 +175,7 @@ class Retriever:
         return Query(text=text, terms=terms, equivalents=equivalents)
 
     # -- signals ---------------------------------------------------------------------------
-    def _dense(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
-        vector = self.embedder.queries([query.text])[0]
+    def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> dict[str, float]:
         try:
             return dict(self.store.query_collection(self.collection, vector, n, filters.where()))
         except Exception as exc:  # a stopped server, a dropped connection: say so, keep running
@@ -232,14 +235,16 @@ class Retriever:
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k * 3)
         t0 = time.perf_counter()
-        dense = self._dense(query, filters, n)
+        vector = self.embedder.queries([query.text])[0]
+        te = time.perf_counter()
+        dense = self._dense(vector, filters, n)
         t1 = time.perf_counter()
         lexical = self._lexical(query, filters, n)
         t2 = time.perf_counter()
         hits = self.fuse(query, {"dense": dense, "bm25": lexical}, filters, lang)[:k]
         t3 = time.perf_counter()
-        timings = {"dense_ms": (t1 - t0) * 1000, "lexical_ms": (t2 - t1) * 1000,
-                   "fusion_ms": (t3 - t2) * 1000}
+        timings = {"embed_ms": (te - t0) * 1000, "dense_ms": (t1 - te) * 1000,
+                   "lexical_ms": (t2 - t1) * 1000, "fusion_ms": (t3 - t2) * 1000}
         return hits, timings
 
     def fuse(self, query: Query, lists: dict[str, dict[str, float]], filters: Filters,

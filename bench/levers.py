@@ -54,7 +54,7 @@ def collect(assistant: Assistant, set_path: Path) -> list[dict]:
             q = r.build_query(turn.question, ctx)
             n = assistant.settings.candidates
             rows.append({"id": item.id, "lang": "zh" if item.lang == "zh" else "en", "query": q,
-                         "lists": {"dense": r._dense(q, Filters(), n),
+                         "lists": {"dense": r._dense(r.embedder.queries([q.text])[0], Filters(), n),
                                    "bm25": r._lexical(q, Filters(), n), "use": use(q.text, n)},
                          "expect": turn.expect})
     return rows

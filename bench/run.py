@@ -84,8 +84,8 @@ def bench_ask(settings: Settings, rounds: int) -> dict:
     for _ in range(rounds):
         for q in questions:
             answer = assistant.ask(q)
-            for key in ("total_ms", "retrieve_ms", "answer_ms", "dense_ms", "lexical_ms",
-                        "fusion_ms"):
+            for key in ("total_ms", "retrieve_ms", "answer_ms", "embed_ms", "dense_ms",
+                        "lexical_ms", "fusion_ms"):
                 stages.setdefault(key, []).append(answer.timings[key])
     from eval.metrics import percentile
 
@@ -123,7 +123,8 @@ def main() -> None:
               f"{ask['questions']} questions; cold start (a new `npt-assistant ask` process, "
               f"interpreter start to printed answer): {ask['cold_s']:.1f} s.", "",
               "| stage | p50 ms | p95 ms |", "|---|---|---|"]
-    for key in ("total_ms", "retrieve_ms", "dense_ms", "lexical_ms", "fusion_ms", "answer_ms"):
+    for key in ("total_ms", "retrieve_ms", "embed_ms", "dense_ms", "lexical_ms", "fusion_ms",
+                "answer_ms"):
         lines.append(f"| {key[:-3]} | {ask[key + '_p50']:.1f} | {ask[key + '_p95']:.1f} |")
     lines.append("")
     print("\n".join(lines[-9:]), flush=True)

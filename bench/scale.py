@@ -1,10 +1,12 @@
 """How cost grows with the corpus: the bundled corpus plus synthetic distractors.
 
-    .venv/bin/python bench/scale.py --sizes 1000 10000 [100000]
+    .venv/bin/python bench/scale.py --sizes 1000 10000 100000
 
-For each size, in a fresh process: ingest throughput, warm `ask` p50/p95 by stage (embedded
-Chroma, then a `chroma run` server on 127.0.0.1 serving the same files), dev-set quality with
-the distractors present, load time, resident memory, disk. Writes docs/SCALE.md and
+Each size is built once into data/scale/<size> (kept, so a change to ranking is measured
+again without re-embedding 100k chunks) and measured in fresh processes: ingest throughput,
+warm `ask` p50/p95 by stage (embedded Chroma, then a `chroma run` server on 127.0.0.1 serving
+the same files), cold start of a new `npt-assistant ask` process, dev-set quality with the
+distractors present, load time, resident memory, disk. Writes docs/SCALE.md and
 docs/scale.png."""
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,17 +50,19 @@ def measure_asks(settings: Settings) -> dict:
     qs = [r["question"] for r in report["results"]]
     for q in qs:
         t = assistant.ask(q).timings
-        for key in ("dense_ms", "lexical_ms", "fusion_ms", "answer_ms"):
+        for key in ("embed_ms", "dense_ms", "lexical_ms", "fusion_ms", "answer_ms"):
             stages.setdefault(key[:-3], []).append(t[key])
+    summary = report["summary"]
     return {"load_s": load_s, "rss_mb": psutil.Process().memory_info().rss / 2**20,
-            "hit_at_1": report["summary"]["hit_at_1"], "mrr": report["summary"]["mrr"],
-            "abstention": report["summary"]["abstention_accuracy"],
+            "hit_at_1": summary["hit_at_1"], "mrr": summary["mrr"],
+            "hit_at_k": summary["hit_at_k"], "abstention": summary["abstention_accuracy"],
+            "false_abstention": summary["false_abstention_rate"],
             **{f"{k}_p50": percentile(v, 50) for k, v in stages.items()},
             **{f"{k}_p95": percentile(v, 95) for k, v in stages.items()}}
 
 
-def one(size: int, data: Path) -> dict:
-    """Build and measure one corpus size (runs in its own process)."""
+def build(size: int, data: Path) -> dict:
+    """Generate the distractors and ingest them with the bundled corpus into `data`."""
     from bench.distractors import generate
     from ingest.pipeline import ingest
 
@@ -69,16 +72,41 @@ def one(size: int, data: Path) -> dict:
     t0 = time.perf_counter()
     report = ingest([settings.corpus_dir, extra], settings)
     ingest_s = time.perf_counter() - t0
-    out = {"size": size, "chunks": report.chunks_total, "ingest_s": ingest_s,
-           "ingest_cps": report.chunks_embedded / ingest_s,
-           "embed_share": report.embed_seconds / ingest_s,
-           "chroma_mb": du(settings.chroma_dir) / 2**20,
-           "lexical_mb": settings.lexical_path.stat().st_size / 2**20}
-    out["embedded"] = measure_asks(settings)
-    return out
+    return {"size": size, "chunks": report.chunks_total, "ingest_s": ingest_s,
+            "ingest_cps": report.chunks_embedded / ingest_s,
+            "embed_share": report.embed_seconds / ingest_s,
+            "chroma_mb": du(settings.chroma_dir) / 2**20,
+            "lexical_mb": settings.lexical_path.stat().st_size / 2**20}
 
 
-def server(size_result: dict, data: Path) -> dict:
+def env_for(data: Path, chroma_url: str | None = None) -> dict[str, str]:
+    env = {**os.environ, "NPT_DATA_DIR": str(data),
+           "NPT_MODEL_CACHE": str(PROJECT_ROOT / "data" / "models")}
+    if chroma_url:
+        env["NPT_CHROMA_URL"] = chroma_url
+    return env
+
+
+def measure(data: Path, chroma_url: str | None = None) -> dict:
+    """Ask figures in a fresh process (nothing cached from the build)."""
+    res = subprocess.run([sys.executable, __file__, "--measure-only"],
+                         env=env_for(data, chroma_url), capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def cold_start(data: Path, runs: int = 3) -> float:
+    """Median wall time of a new `npt-assistant ask` process: interpreter start to answer."""
+    cli = shutil.which("npt-assistant") or str(Path(sys.executable).with_name("npt-assistant"))
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([cli, "ask", "What does stepping stone 10 propose?"], env=env_for(data),
+                       capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def server(data: Path) -> dict:
     """The same queries through HttpClient against `chroma run` serving the same files."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,12 +116,13 @@ def server(size_result: dict, data: Path) -> dict:
                              str(data / "chroma")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        time.sleep(3)
-        env = {**os.environ, "NPT_DATA_DIR": str(data), "NPT_CHROMA_URL": f"http://127.0.0.1:{port}",
-               "NPT_MODEL_CACHE": str(PROJECT_ROOT / "data" / "models")}
-        res = subprocess.run([sys.executable, __file__, "--measure-only"], env=env,
-                             capture_output=True, text=True, check=True)
-        return json.loads(res.stdout.strip().splitlines()[-1])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        return measure(data, f"http://127.0.0.1:{port}")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -102,26 +131,45 @@ def server(size_result: dict, data: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--one", type=int)
-    ap.add_argument("--data", type=Path)
-    ap.add_argument("--measure-only", action="store_true")
+    ap.add_argument("--root", type=Path, default=PROJECT_ROOT / "data" / "scale",
+                    help="one data dir per size; an index already built there is measured again, "
+                         "not rebuilt (delete the dir to rebuild)")
+    ap.add_argument("--build-only", action="store_true", help="build the indexes, measure later")
+    ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure_only:
         print(json.dumps(measure_asks(Settings())))
         return
-    if args.one:
-        print(json.dumps(one(args.one, args.data)))
+    if args.build:
+        print(json.dumps(build(args.build, args.data)))
         return
-    rows = []
+    results_path = args.root / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            res = subprocess.run([sys.executable, __file__, "--one", str(size), "--data", tmp],
-                                 capture_output=True, text=True, check=True)
-            row = json.loads(res.stdout.strip().splitlines()[-1])
-            row["server"] = server(row, Path(tmp))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    write(rows)
+        data = args.root / str(size)
+        built = data / "build.json"
+        if not built.exists():
+            shutil.rmtree(data, ignore_errors=True)
+            data.mkdir(parents=True)
+            res = subprocess.run([sys.executable, __file__, "--build", str(size), "--data",
+                                  str(data)], capture_output=True, text=True, check=True)
+            built.write_text(res.stdout.strip().splitlines()[-1])
+            print(built.read_text(), flush=True)
+        if args.build_only:
+            continue
+        row = json.loads(built.read_text())
+        row["embedded"] = measure(data)
+        row["cold_s"] = cold_start(data)
+        row["server"] = server(data)
+        row["measured"] = time.strftime("%Y-%m-%d %H:%M")
+        results[str(size)] = row
+        args.root.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(results, indent=1))
+        print(json.dumps(row), flush=True)
+    if results:
+        write([results[k] for k in sorted(results, key=int)])
 
 
 def write(rows: list[dict]) -> None:
@@ -134,17 +182,20 @@ def write(rows: list[dict]) -> None:
              f"Measured {time.strftime('%Y-%m-%d')} on this 2-core machine by `bench/scale.py` "
              "(distractors from `bench/distractors.py`, seed 7). Dev-set quality is measured with "
              "the distractors in the index.", "",
-             "| chunks | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | load s | "
-             "RSS MB | ask p50 / p95 ms (embedded) | dense p50 | BM25 p50 | ask p50 / p95 ms "
-             "(chroma server) | hit@1 | MRR |", "|" + "---|" * 13]
+             "| chunks | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | "
+             "cold start s | index load s | RSS MB | ask p50 / p95 ms (embedded) | embed p50 | "
+             "dense search p50 | BM25 p50 | fusion p50 | compose p50 | ask p50 / p95 ms (chroma "
+             "server) | hit@1 | MRR | hit@5 | false abstention |", "|" + "---|" * 19]
     for r in rows:
         e, s = r["embedded"], r["server"]
         lines.append(f"| {r['chunks']:,} | {r['ingest_cps']:.1f} | {r['embed_share']:.0%} | "
-                     f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | {e['load_s']:.1f} | "
-                     f"{e['rss_mb']:.0f} | {e['total_p50']:.0f} / {e['total_p95']:.0f} | "
-                     f"{e['dense_p50']:.1f} | {e['lexical_p50']:.1f} | "
-                     f"{s['total_p50']:.0f} / {s['total_p95']:.0f} | {e['hit_at_1']:.3f} | "
-                     f"{e['mrr']:.3f} |")
+                     f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | {r['cold_s']:.1f} | "
+                     f"{e['load_s']:.1f} | {e['rss_mb']:.0f} | "
+                     f"{e['total_p50']:.0f} / {e['total_p95']:.0f} | {e['embed_p50']:.1f} | "
+                     f"{e['dense_p50']:.1f} | {e['lexical_p50']:.1f} | {e['fusion_p50']:.1f} | "
+                     f"{e['answer_p50']:.1f} | {s['total_p50']:.0f} / {s['total_p95']:.0f} | "
+                     f"{e['hit_at_1']:.3f} | {e['mrr']:.3f} | {e['hit_at_k']:.3f} | "
+                     f"{e['false_abstention']:.3f} |")
     lines += ["", "![ask latency against corpus size](scale.png)", ""]
     (PROJECT_ROOT / "docs" / "SCALE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     fig, ax = plt.subplots(figsize=(6, 4))

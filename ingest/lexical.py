@@ -107,10 +107,14 @@ class LexicalIndex:
         """Write atomically: a crash mid-write leaves the previous file in place."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as fh:
-            json.dump({"format": FORMAT, "docs": self.docs, "glossary": self.glossary}, fh,
-                      ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
+        try:
+            with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as fh:
+                json.dump({"format": FORMAT, "docs": self.docs, "glossary": self.glossary}, fh,
+                          ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a half-written file must not sit beside the good one
+            raise
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:

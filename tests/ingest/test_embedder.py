@@ -54,3 +54,37 @@ def test_english_question_ranks_the_right_chinese_passage_first(embedder: Embedd
     q = embedder.queries(["Which hotlines and risk reduction centres are proposed?"])[0]
     scores = embedder.passages(passages) @ q
     assert int(np.argmax(scores)) == 1
+
+
+LONG = "核裁军 nuclear disarmament verification " * 200  # > 512 tokens: both must truncate alike
+
+
+def test_numpy_query_path_gives_the_vectors_sentence_transformers_gives(
+        embedder: Embedder) -> None:
+    fast = embedder.query_model
+    assert fast is not None, "the converted model should take the numpy path"
+    for kind in ("query", "passage"):
+        ours = fast.encode(TEXTS + [LONG], kind)
+        theirs = embedder._encode(TEXTS + [LONG], kind)
+        cosines = (ours * theirs).sum(axis=1)
+        assert np.all(cosines >= 0.9999), (kind, cosines)
+    for text in TEXTS + [LONG]:
+        assert fast.token_ids("query: " + text) == \
+            embedder.model.tokenizer("query: " + text, truncation=True, max_length=512)["input_ids"]
+
+
+def test_answering_a_question_never_imports_torch(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from assistant.core import Assistant; from ingest.settings import Settings; "
+            "a = Assistant(Settings()); assert a.ask('What is stepping stone 10 about?').citations; "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'nltk') "
+            "if m in sys.modules))")
+    env = {**os.environ, "NPT_DATA_DIR": str(bundled_settings.data_dir),
+           "NPT_MODEL_CACHE": str(MODEL_CACHE)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

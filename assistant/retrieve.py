@@ -97,7 +97,15 @@ class Retriever:
             self._load(settings)
         self._glossary = self._compile_glossary()
         self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
+        # BM25 statistics (IDF, mean length) of the reference corpus alone rank its passages,
+        # so adding user documents never reorders the stepping stones among themselves; user
+        # passages are ranked by the statistics of the whole index.
+        reference = set(self.reference_ids)
+        self.reference_lexical = self.lexical if len(reference) == len(self.lexical) else \
+            LexicalIndex({c: t for c, t in self.lexical.docs.items() if c in reference},
+                         self.lexical.glossary)
         self.lexical.max_idf()  # compile postings now, not on the first question
+        self.reference_lexical.max_idf()
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
     def _load(self, settings: Settings) -> None:
@@ -112,23 +120,70 @@ class Retriever:
         self.collection = self.store.collection(create=False)
         self.chunks: dict[str, Chunk] = {c.id: c for c in self.store.all_chunks()}
         self.lexical = LexicalIndex.load(settings.lexical_path)
+        if self.chunks and not len(self.lexical):
+            raise StoreError(f"the BM25 index {settings.lexical_path} is missing or was written by "
+                             "an older version: run `npt-assistant ingest` to rebuild it (from "
+                             "the stored passages; nothing is embedded again)")
         self.groups: dict[str, list[Chunk]] = {}
         for chunk in self.chunks.values():
             key = self.group_of(chunk)
             self.groups.setdefault(key, []).append(chunk)
         for members in self.groups.values():
             members.sort(key=lambda c: (c.renders is not None, c.id))
+        # The bundled corpus is small: its vectors stay in memory and are scored exactly for
+        # every question, so no number of look-alike user documents can push a passage of the
+        # reference corpus out of the approximate search's candidates.
+        self.reference_ids = [c.id for c in self.chunks.values() if c.doc_kind != "user"]
+        got = self.collection.get(ids=self.reference_ids, include=["embeddings"]) \
+            if self.reference_ids else {"ids": [], "embeddings": []}
+        order = {cid: i for i, cid in enumerate(got["ids"])}
+        self.reference_ids = [cid for cid in self.reference_ids if cid in order]
+        self.reference_vectors = np.array([got["embeddings"][order[c]] for c in self.reference_ids],
+                                          dtype=np.float32).reshape(len(self.reference_ids), -1)
 
     def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
         chunk = self.chunks.get(group)
-        if chunk is None or chunk.doc_kind != "note":
+        if chunk is None:
             return 1.0
-        prior = self.settings.prior_note if paper_intent else 1.0
-        if group in self._glossary_ids and not definition_intent:
-            # A glossary entry names a term; it answers "what is X", not every question
-            # that happens to use X ("nuclear-weapon States" is in half of them).
-            prior *= self.settings.prior_glossary
+        prior = 1.0  # user documents are placed by _interleave, not by a prior
+        if chunk.doc_kind == "note":
+            prior = self.settings.prior_note if paper_intent else 1.0
+            if group in self._glossary_ids and not definition_intent:
+                # A glossary entry names a term; it answers "what is X", not every question
+                # that happens to use X ("nuclear-weapon States" is in half of them).
+                prior *= self.settings.prior_glossary
         return prior
+
+    def _interleave(self, fused: dict[str, float], signals: dict[str, dict[str, float]]) -> list[str]:
+        """Merge the reference corpus's ranking with the user documents' ranking.
+
+        Each tier keeps its own fused order. At each step the user tier's next passage goes
+        first only when its dense similarity beats the reference tier's next passage by
+        `user_margin`: a user's papers that restate a stone do not displace the stone, but a
+        question only the user's documents answer gets them first."""
+        order = sorted(fused, key=lambda g: -fused[g])
+        reference = [g for g in order if not self._is_user(g)]
+        user = [g for g in order if self._is_user(g)]
+        if not user or not reference:
+            return order
+        margin = self.settings.user_margin
+        out: list[str] = []
+        i = j = 0
+        while i < len(reference) or j < len(user):
+            take_user = i >= len(reference) or (
+                j < len(user) and signals[user[j]].get("dense", -1.0)
+                > signals[reference[i]].get("dense", -1.0) + margin)
+            if take_user:
+                out.append(user[j])
+                j += 1
+            else:
+                out.append(reference[i])
+                i += 1
+        return out
+
+    def _is_user(self, group: str) -> bool:
+        chunk = self.chunks.get(group)
+        return chunk is not None and chunk.doc_kind == "user"
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -176,17 +231,32 @@ class Retriever:
 
     # -- signals ---------------------------------------------------------------------------
     def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> dict[str, float]:
+        exact = self.reference_vectors @ vector if len(self.reference_ids) else np.zeros(0)
+        reference = {cid: float(score) for cid, score in zip(self.reference_ids, exact, strict=True)
+                     if filters.allows(self.chunks[cid])}
+        if len(self.reference_ids) == len(self.chunks):
+            return reference  # nothing but the reference corpus: no need to ask Chroma
         try:
-            return dict(self.store.query_collection(self.collection, vector, n, filters.where()))
+            return {**dict(self.store.query_collection(self.collection, vector, n,
+                                                       filters.where())), **reference}
         except Exception as exc:  # a stopped server, a dropped connection: say so, keep running
             where = self.settings.chroma_url or str(self.settings.chroma_dir)
             raise StoreError(f"the vector store at {where} did not answer ({type(exc).__name__}); "
                              "the next question will try again") from exc
 
     def _lexical(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
-        if not len(self.lexical) or not query.terms:
+        if not query.terms:
             return {}
-        scores = self.lexical.scores(query.terms)
+        out = self._bm25(self.reference_lexical, query, filters, n, users=False)
+        if self.reference_lexical is not self.lexical:
+            out.update(self._bm25(self.lexical, query, filters, n, users=True))
+        return out
+
+    def _bm25(self, index: LexicalIndex, query: Query, filters: Filters, n: int,
+              users: bool) -> dict[str, float]:
+        if not len(index):
+            return {}
+        scores = index.scores(query.terms)
         m = min(n * 3, len(scores))
         # Only the best few matter: partition first, sort those (not all 100k rows).
         top = np.argpartition(-scores, m - 1)[:m]
@@ -195,9 +265,9 @@ class Retriever:
         for i in top:
             if scores[i] <= 0:
                 break  # zero-score rows would only pad the list
-            cid = self.lexical.ids[i]
+            cid = index.ids[i]
             chunk = self.chunks.get(cid)
-            if chunk is not None and filters.allows(chunk):
+            if chunk is not None and filters.allows(chunk) and (chunk.doc_kind == "user") == users:
                 out[cid] = float(scores[i])
             if len(out) >= n:
                 break
@@ -222,7 +292,9 @@ class Retriever:
         # Terms no passage contains get the highest IDF: an unknown word is strong evidence
         # that the corpus is not about the question.
         def weight(t: str) -> float:
-            return self.lexical.term_idf(t) or self.lexical.max_idf()
+            # The reference corpus's IDF: the gate was calibrated on it, and a flood of user
+            # passages must not change how much a word of the question weighs.
+            return self.reference_lexical.term_idf(t) or self.reference_lexical.max_idf()
 
         total = sum(weight(t) for t in own)
         return sum(weight(t) for t in covered) / total if total else 0.0
@@ -269,7 +341,13 @@ class Retriever:
             values = np.array([signals[g][name] for g in ranked]) if ranked else np.zeros(0)
             mu, sd = (values.mean(), values.std() or 1.0) if len(values) else (0.0, 1.0)
             weight = weights.get(name, 1.0)
-            for rank, g in enumerate(ranked, 1):
+            # Ranks count within a tier (the reference corpus; user-added documents), so a
+            # thousand user passages that restate a stepping stone do not bury the stone.
+            tier_rank = {True: 0, False: 0}
+            for g in ranked:
+                tier = self._is_user(g)
+                tier_rank[tier] += 1
+                rank = tier_rank[tier]
                 signals[g][f"{name}_rank"] = rank
                 if fusion == "zscore":
                     fused[g] = fused.get(g, 0.0) + weight * (signals[g][name] - mu) / sd
@@ -286,7 +364,7 @@ class Retriever:
             if prior != 1.0:
                 fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
         hits: list[Hit] = []
-        for g in sorted(fused, key=lambda g: -fused[g]):
+        for g in self._interleave(fused, signals):
             members = self.groups.get(g, [])
             allowed = [m for m in members if filters.allows(m)] or members
             # Show the passage in the asker's language first (a rendering for an English

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     max_chunk_tokens: int = 380  # tiktoken cl100k tokens; keeps e5 well under its 512 bound
     max_file_bytes: int = 20_000_000
     top_k: int = 5
-    candidates: int = 30
+    candidates: int = 100  # per signal; 30 lost the passage among 1k look-alike distractors
     fusion: str = "rrf"  # "rrf" | "zscore" ("dense" | "bm25": one signal, for measurement)
     # Fused-score multipliers for secondary sources (1.0 = no preference).
     rrf_k: int = 30
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
     prior_note: float = 0.85  # applied to notes when the question asks about the paper
     prior_glossary: float = 0.8  # glossary entries, unless the question asks for a definition
+    # A user-added passage goes before the reference corpus's next passage only when its e5
+    # cosine is higher by this much (cosines of related passages sit within ~0.1 of each other).
+    user_margin: float = 0.02
     # Abstention gate (assistant/abstain.py), calibrated on eval/sets/dev.yaml only.
     abstain_threshold: float = 0.29
     abstain_dense_weight: float = 1.0

@@ -103,3 +103,37 @@ def test_missing_index_gives_a_clear_error(make_settings) -> None:
 
     with pytest.raises(StoreError, match="npt-assistant ingest"):
         Assistant(make_settings())
+
+
+def test_user_documents_are_found_but_do_not_bury_the_paper(make_settings, tmp_path) -> None:
+    """A user's documents answer what only they cover; restating a stone does not outrank it."""
+    from assistant.core import Assistant
+    from ingest.pipeline import ingest
+    from tests.conftest import CORPUS
+
+    extra = tmp_path / "mine"
+    extra.mkdir()
+    (extra / "antarctic.md").write_text(
+        "# Our briefing on the Antarctic Treaty\n\n## Demilitarisation\n\nThe Antarctic Treaty "
+        "of 1959 reserves Antarctica for peaceful purposes: military bases, manoeuvres and "
+        "weapons tests are prohibited, and so are nuclear explosions and the disposal of "
+        "radioactive waste there.\n", encoding="utf-8")
+    # Fifty look-alikes of stepping stone 10 (hotlines), in a user's words.
+    for i in range(50):
+        (extra / f"hotlines-{i}.md").write_text(
+            f"# Statement {i}\n\n## Crisis communication\n\nDelegation {i} supports hotlines and "
+            f"crisis communication channels between nuclear-weapon States, and risk reduction "
+            f"centres, to lower the risk of nuclear use.\n", encoding="utf-8")
+    settings = make_settings()
+    assert ingest([CORPUS, extra], settings).ok
+    assistant = Assistant(settings)
+
+    mine = assistant.ask("What does the Antarctic Treaty prohibit?")
+    assert not mine.abstained
+    assert mine.citations[0].chunk_id == "antarctic#demilitarisation"
+    assert mine.citations[0].kind_label == "user-added document"
+
+    stone = assistant.ask("Which crisis communication tools are proposed between nuclear-weapon "
+                          "states?")
+    assert stone.citations[0].chunk_id == "stepping-stones-wp.en#ss-10"
+    assert any(r.chunk_id.startswith("hotlines-") for r in stone.retrieved)  # still shown

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.error
 import urllib.request
 
 from assistant.ui.app import launch
@@ -60,5 +63,66 @@ def test_login_protects_the_app_config_and_the_api(assistant, bundled_settings) 
         client = Client(url + "/", auth=("delegate", "s3cret"), verbose=False)
         assert client.predict("What does the paper say about hotlines?", None,
                               api_name="/ask")["citations"]
+    finally:
+        demo.close()
+
+
+# Routes Gradio serves before login by design. None may carry anything of the corpus or of an
+# answer: the test below fetches each and looks for corpus text in the response.
+PUBLIC = re.compile(r"^/(|login/?|logout|openapi\.json|favicon\.ico|theme\.css|robots\.txt|"
+                    r"manifest\.json|pwa_icon.*|svelte/.*|static/.*|assets/.*|"
+                    r"gradio_api/(user|token|app_id|runs|startup-events|theme\.css|reset|cancel)/?|"
+                    r"gradio_api/(custom_component|stream|heartbeat)/.*|gradio_api/.*vibe.*)$")
+# Its answer (stone 10) would contain "hotlines": a leak shows in the body.
+QUESTION = "What is proposed on crisis communication between capitals?"
+STREAMS = ("/heartbeat/", "/stream/", "/queue/data")  # open-ended event streams: not read
+
+
+def _routes(app, prefix: str = ""):  # type: ignore[no-untyped-def]
+    """Every (method, path) the server answers, mounted and included routers too."""
+    for route in app.routes:
+        if hasattr(route, "original_router"):  # fastapi's included router
+            ctx_prefix = getattr(route.include_context, "prefix", "") or ""
+            yield from _routes(route.original_router, prefix + ctx_prefix)
+        elif getattr(route, "methods", None):
+            for method in sorted(route.methods - {"HEAD"}):
+                yield method, prefix + route.path
+        elif hasattr(getattr(route, "app", None), "routes"):
+            yield from _routes(route.app, prefix + (getattr(route, "path", "") or ""))
+
+
+def test_every_route_refuses_or_reveals_nothing_without_login(assistant, bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    demo = launch(bundled_settings, port=port, block=False, assistant=assistant,
+                  auth="delegate:s3cret")
+    secret_file = str(bundled_settings.corpus_dir / "stepping-stones-wp.zh.raw.txt")
+    try:
+        app = getattr(demo, "server_app", None) or demo.app
+        routes = sorted(set(_routes(app)))
+        assert len(routes) > 40  # the walk reached the API router, not just the shell
+        refused, public = 0, 0
+        for method, path in routes:
+            if any(s in path for s in STREAMS):
+                continue
+            url = re.sub(r"\{path_or_url:path\}|\{path:path\}", secret_file.lstrip("/"), path)
+            url = re.sub(r"\{api_name\}", "ask", url)
+            url = re.sub(r"\{[^}]+\}", "x", url)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{url}", method=method,
+                data=json.dumps({"data": [QUESTION, None]}).encode() if method != "GET" else None,
+                headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as resp:
+                    status, body = resp.status, resp.read(200_000).decode(errors="replace")
+            except urllib.error.HTTPError as err:
+                status, body = err.code, err.read(200_000).decode(errors="replace")
+            if PUBLIC.match(path):
+                public += 1
+                assert not re.search(r"hotline|热线|阶石|stepping stone \d|risk reduction|降低风险", body,
+                                     re.I), (method, path)
+            else:
+                refused += 1
+                assert status in (401, 403), (method, path, status, body[:200])
+        assert refused >= 30 and public >= 10
     finally:
         demo.close()

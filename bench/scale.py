@@ -151,8 +151,9 @@ def main() -> None:
         data = args.root / str(size)
         built = data / "build.json"
         if not built.exists():
-            shutil.rmtree(data, ignore_errors=True)
-            data.mkdir(parents=True)
+            # A build that was stopped resumes: ingest is incremental, and the figures then
+            # count only what this run embedded.
+            data.mkdir(parents=True, exist_ok=True)
             res = subprocess.run([sys.executable, __file__, "--build", str(size), "--data",
                                   str(data)], capture_output=True, text=True, check=True)
             built.write_text(res.stdout.strip().splitlines()[-1])

@@ -46,11 +46,28 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.n
     return (x - mu) / np.sqrt(var + eps) * w + b
 
 
+_DTYPES = {"F16": np.float16, "F32": np.float32, "BF16": None}
+
+
+def _mapped(path: Path, name: str) -> np.ndarray:
+    """One tensor of a safetensors file as a read-only memory map (header: u64 size + JSON)."""
+    with open(path, "rb") as fh:
+        size = int.from_bytes(fh.read(8), "little")
+        header = json.loads(fh.read(size))
+    entry = header[name]
+    dtype = _DTYPES.get(entry["dtype"])
+    if dtype is None:
+        raise ValueError(f"{path}: {name} is {entry['dtype']}, not float16/float32")
+    start, _ = entry["data_offsets"]
+    return np.memmap(path, dtype=dtype, mode="r", offset=8 + size + start,
+                     shape=tuple(entry["shape"]))
+
+
 class NumpyBert:
     """Mean-pooled, normalised BERT sentence vectors, one text at a time (no padding)."""
 
     def __init__(self, path: Path, prompts: dict[str, str] | None = None) -> None:
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
         from tokenizers import Tokenizer
 
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -65,11 +82,14 @@ class NumpyBert:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.prompts = prompts or {}
-        raw = load_file(str(path / "model.safetensors"))
-        # The vocabulary table stays in its stored precision (250k rows, read a few at a time);
-        # the layers are made float32 once, as sentence-transformers runs them.
-        self.word = raw.pop("embeddings.word_embeddings.weight")
-        w = {k: v.astype(np.float32) for k, v in raw.items()}
+        weights = path / "model.safetensors"
+        # The vocabulary table (250k rows, 3/4 of the file) is mapped, not read: a question
+        # touches a few dozen rows. The layers are made float32 once, as sentence-transformers
+        # runs them.
+        self.word = _mapped(weights, "embeddings.word_embeddings.weight")
+        with safe_open(str(weights), framework="np") as fh:
+            w = {k: fh.get_tensor(k).astype(np.float32) for k in fh.keys()
+                 if k != "embeddings.word_embeddings.weight"}
         self.pos = w["embeddings.position_embeddings.weight"]
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])

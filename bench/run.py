@@ -139,6 +139,13 @@ def main() -> None:
         lines.append(f"| {row['set']} | {row['pipeline']} | {row['hit_at_1']:.3f} | "
                      f"{row['mrr']:.3f} | {row['hit_at_k']:.3f} | {row['chars']:.0f} |")
     lines.append("")
+    lines += ["Cost, same run, bundled corpus, model preloaded for both:", "",
+              "| pipeline | ingest s | Chroma MB | question p50 / p95 ms |", "|---|---|---|---|",
+              f"| llama-index quickstart (retrieve top-5) | {qs['ingest_s']:.2f} | "
+              f"{qs['chroma_mb']:.1f} | {qs['quickstart_p50_ms']:.1f} / "
+              f"{qs['quickstart_p95_ms']:.1f} |",
+              f"| ours (`ask`: retrieve, gate, compose) | {ing['ingest_s']:.2f} | – | "
+              f"{qs['ours_p50_ms']:.1f} / {qs['ours_p95_ms']:.1f} |", ""]
     from bench.load import run_load
 
     load = run_load(settings, sessions=20, seconds=10 if args.quick else 60)

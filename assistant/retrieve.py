@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.references import anchors, matches
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, tokenize
@@ -85,6 +86,8 @@ class Query:
     # For each glossary match: the question's own terms it covers, and the terms of every
     # equivalent name (in either language) that would stand in for them in a passage.
     equivalents: list[tuple[set[str], set[str]]] = field(default_factory=list)
+    # Passage groups the question names outright ("stepping stone 10", "Article VI").
+    references: list[str] = field(default_factory=list)
 
 
 class Retriever:
@@ -138,6 +141,7 @@ class Retriever:
             if self.reference_ids else {"ids": [], "embeddings": []}
         order = {cid: i for i, cid in enumerate(got["ids"])}
         self.reference_ids = [cid for cid in self.reference_ids if cid in order]
+        self._reference_groups = sorted({self.group_of(self.chunks[c]) for c in self.reference_ids})
         self.reference_vectors = np.array([got["embeddings"][order[c]] for c in self.reference_ids],
                                           dtype=np.float32).reshape(len(self.reference_ids), -1)
 
@@ -162,6 +166,10 @@ class Retriever:
         `user_margin`: a user's papers that restate a stone do not displace the stone, but a
         question only the user's documents answer gets them first."""
         order = sorted(fused, key=lambda g: -fused[g])
+        named = [g for g in order if "named" in signals.get(g, {})]
+        if named:
+            return named + self._interleave({g: v for g, v in fused.items() if g not in named},
+                                            signals)
         reference = [g for g in order if not self._is_user(g)]
         user = [g for g in order if self._is_user(g)]
         if not user or not reference:
@@ -222,12 +230,14 @@ class Retriever:
                         terms.setdefault(term, 0.5)
                         other.add(term)
             equivalents.append((own, other))
+        named = anchors(question)
+        references = [g for a in named for g in self._reference_groups if matches(a, g)]
         text = question
         if context:
             for term in tokenize(context):
                 terms.setdefault(term, 0.4)
             text = f"{context} {question}"
-        return Query(text=text, terms=terms, equivalents=equivalents)
+        return Query(text=text, terms=terms, equivalents=equivalents, references=references)
 
     # -- signals ---------------------------------------------------------------------------
     def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> dict[str, float]:
@@ -363,6 +373,12 @@ class Retriever:
             prior = self._prior(g, paper_intent, definition_intent)
             if prior != 1.0:
                 fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
+        # A passage the question names goes first, in the order named.
+        top = max(fused.values(), default=0.0)
+        for i, g in enumerate(query.references):
+            if g in self.groups:
+                signals.setdefault(g, {})["named"] = 1.0
+                fused[g] = top + 1.0 - i * 1e-3
         hits: list[Hit] = []
         for g in self._interleave(fused, signals):
             members = self.groups.get(g, [])

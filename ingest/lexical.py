@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -42,21 +43,43 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
-    import jieba
+_JIEBA_LOCK = threading.Lock()
+_jieba_ready = None  # the initialised module, once a Chinese text needed it
+_pending_words: set[str] = set()  # glossary terms to teach it when it starts
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+
+def _jieba():  # type: ignore[no-untyped-def]
+    # Started on the first Chinese text, not at import: its dictionary takes ~0.8 s to load,
+    # which an English question should not pay. Thread-safe: the server may warm it up in
+    # the background while the first questions arrive.
+    global _jieba_ready
+    if _jieba_ready is None:
+        with _JIEBA_LOCK:
+            if _jieba_ready is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                for word in sorted(_pending_words):
+                    jieba.add_word(word, freq=2000)
+                _jieba_ready = jieba
+    return _jieba_ready
 
 
 def add_words(words: Iterable[str]) -> None:
     """Teach the Chinese segmenter terms (from the glossary) so they stay whole tokens."""
-    jb = _jieba()
-    for word in words:
-        if re.fullmatch(r"[\u3400-\u9fff]{2,}", word):
-            jb.add_word(word, freq=2000)
+    new = {w for w in words if re.fullmatch(r"[\u3400-\u9fff]{2,}", w)}
+    with _JIEBA_LOCK:
+        _pending_words.update(new)
+        ready = _jieba_ready
+    if ready is not None:
+        for word in sorted(new):
+            ready.add_word(word, freq=2000)
+
+
+def warm_up() -> None:
+    """Load the Chinese segmenter now (a server calls this in the background at start)."""
+    _jieba()
 
 
 _BRITISH = re.compile(r"(?<=\w{3})is(e|ed|es|ing|ation|ations)$")

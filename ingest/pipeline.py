@@ -27,7 +27,7 @@ from ingest.store import Store, ensure_writable, writing
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
-PIPELINE_VERSION = "4b"
+PIPELINE_VERSION = "4c"
 EMBED_GROUP = 256  # chunks embedded together across small documents
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 

@@ -146,8 +146,9 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
         merged = Block("paragraph", text="\n".join(b.text for b in section),
                        lines=[ln for b in section for ln in b.lines])
         for i, b in enumerate(section):
-            if i:
-                merged.offsets.append(b.offsets[-1])
+            if i:  # the joining newline stands where the next block starts (not where it
+                # ends: that put a chunk's span over the next chunk's text)
+                merged.offsets.append(b.offsets[0] if b.offsets else 0)
             merged.offsets.extend(b.offsets)
         title = path[-1][1]
         uid = unique(anchor or _slug(title))

@@ -51,6 +51,12 @@ def check(text: str, fmt: str, max_tokens: int) -> None:
         assert len(owners) == 1, (i, ch, owners)
 
 
+def test_a_split_markdown_section_keeps_its_parts_apart() -> None:
+    # Found by hypothesis on a fresh CI machine: the newline joining two blocks of a section
+    # took the offset of the *end* of the next block, so part 1's span covered part 2's text.
+    check("## Title {#t}\n𐀀𐀀𐀀\n\nhttp://example.org/a\n核武器国家\x81𐀀ྀ𐀀𐀀", "md", 40)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXT, st.sampled_from(["txt", "md"]), st.sampled_from([40, 380]))
 def test_any_text_chunks_without_loss_or_overlap(text: str, fmt: str, max_tokens: int) -> None:

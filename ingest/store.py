@@ -7,7 +7,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,28 +111,27 @@ def ensure_writable(folder: Path) -> None:
 
 
 @contextmanager
-def reading(where: Path | str) -> Iterator[None]:
-    """Turn a failure while loading the index into a StoreError naming the cause."""
+def _storage_errors(where: Path | str, what: str, after: str = "") -> Iterator[None]:
+    """Turn any failure inside into one StoreError line: what failed, where, why, what now."""
     try:
         yield
     except StoreError:
         raise
-    except Exception as exc:  # Chroma may need to write to open (its log), even to read
-        raise StoreError(f"cannot read the index at {where}: {_reason(exc, where)}") from exc
+    except Exception as exc:  # full disk, read-only file, a server gone; Chroma may write to read
+        raise StoreError(f"{what} {where}: {_reason(exc, where)}{after}") from exc
 
 
-@contextmanager
-def writing(where: Path | str) -> Iterator[None]:
-    """Turn a failure while writing the index into a StoreError that says what state it is in."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except Exception as exc:  # a full disk, a read-only file, a server gone mid-write
-        raise StoreError(f"writing the index at {where} failed: {_reason(exc, where)}. Documents "
-                         "reported as indexed before this are stored; the others were not "
-                         "written and the rest of the index is as it was. Fix the cause and run "
-                         "ingest again.") from exc
+def reading(where: Path | str) -> AbstractContextManager[None]:
+    """Loading the index: a failure names the cause."""
+    return _storage_errors(where, "cannot read the index at")
+
+
+def writing(where: Path | str) -> AbstractContextManager[None]:
+    """Writing the index: a failure also says what state the index is left in."""
+    return _storage_errors(
+        where, "writing the index failed at",
+        ". Documents reported as indexed before this are stored; the others were not written "
+        "and the rest of the index is as it was. Fix the cause and run ingest again.")
 
 
 class Store:

@@ -78,28 +78,13 @@ def evaluate_both(settings: Settings) -> dict[str, Any]:
     rows = []
     latencies: dict[str, list[float]] = {"quickstart": [], "ours": []}
     for name in ("dev", "sample"):
-        qset = load_set(PROJECT_ROOT / "eval" / "sets" / f"{name}.yaml")
-        ours = run_set(qset, assistant, k=5)["summary"]
-        hit1, hitk, mrr, chars = [], [], [], []
-        for item in qset.items:
-            for turn in item.turns:
-                if turn.expect is None or turn.expect.abstain or not turn.expect.passages:
-                    continue
-                t0 = time.perf_counter()
-                nodes = retriever.retrieve(turn.question)
-                latencies["quickstart"].append((time.perf_counter() - t0) * 1000)
-                t0 = time.perf_counter()
-                assistant.ask(turn.question)
-                latencies["ours"].append((time.perf_counter() - t0) * 1000)
-                ranked = [M.matched_groups([n.node.get_content()], turn.expect.passages)
-                          for n in nodes]
-                hit1.append(M.hit_at(ranked, 1))
-                hitk.append(M.hit_at(ranked, 5))
-                mrr.append(M.mrr(ranked, 5))
-                chars += [len(n.node.get_content()) for n in nodes[:1]]
-        rows.append({"set": name, "pipeline": "llama-index quickstart", "hit_at_1": M.mean(hit1),
-                     "mrr": M.mean(mrr), "hit_at_k": M.mean(hitk),
-                     "chars": statistics.median(chars) if chars else 0})
+        report = run_set(load_set(PROJECT_ROOT / "eval" / "sets" / f"{name}.yaml"), assistant, k=5)
+        ours = report["summary"]
+        latencies["ours"] += [r["latency_ms"] for r in report["results"]]
+        theirs = score_quickstart(retriever, name)
+        latencies["quickstart"] += theirs["latencies"]
+        rows.append({"set": name, "pipeline": "llama-index quickstart", **{
+            k: theirs[k] for k in ("hit_at_1", "mrr", "hit_at_k", "chars")}})
         rows.append({"set": name, "pipeline": "ours", "hit_at_1": ours["hit_at_1"],
                      "mrr": ours["mrr"], "hit_at_k": ours["hit_at_k"],
                      "chars": ours["cited_chars_median"]})
@@ -108,14 +93,14 @@ def evaluate_both(settings: Settings) -> dict[str, Any]:
             **{f"{k}_p95_ms": M.percentile(v, 95) for k, v in latencies.items()}}
 
 
-def score_quickstart(retriever, set_name: str = "dev") -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """hit@1, MRR, hit@5 and retrieve latency of a quickstart retriever on a question set."""
+def score_quickstart(retriever, set_name: str = "dev") -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """hit@1, MRR, hit@5, first passage length and retrieve latency of a quickstart retriever."""
     import time
 
     from eval import metrics as M
     from eval.sets import load_set
 
-    hit1, hitk, mrr, ms = [], [], [], []
+    hit1, hitk, mrr, ms, chars = [], [], [], [], []
     for item in load_set(PROJECT_ROOT / "eval" / "sets" / f"{set_name}.yaml").items:
         for turn in item.turns:
             if turn.expect is None or turn.expect.abstain or not turn.expect.passages:
@@ -127,5 +112,7 @@ def score_quickstart(retriever, set_name: str = "dev") -> dict[str, float]:  # t
             hit1.append(M.hit_at(ranked, 1))
             hitk.append(M.hit_at(ranked, 5))
             mrr.append(M.mrr(ranked, 5))
+            chars += [len(n.node.get_content()) for n in nodes[:1]]
     return {"hit_at_1": M.mean(hit1), "mrr": M.mean(mrr), "hit_at_k": M.mean(hitk),
+            "chars": statistics.median(chars) if chars else 0, "latencies": ms,
             "p50_ms": M.percentile(ms, 50), "p95_ms": M.percentile(ms, 95)}

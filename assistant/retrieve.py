@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from assistant.references import anchors, matches
+from ingest.catalog import Catalog
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, tokenize
@@ -103,10 +104,8 @@ class Retriever:
         # BM25 statistics (IDF, mean length) of the reference corpus alone rank its passages,
         # so adding user documents never reorders the stepping stones among themselves; user
         # passages are ranked by the statistics of the whole index.
-        reference = set(self.reference_ids)
-        self.reference_lexical = self.lexical if len(reference) == len(self.lexical) else \
-            LexicalIndex({c: t for c, t in self.lexical.docs.items() if c in reference},
-                         self.lexical.glossary)
+        self.reference_lexical = self.lexical if len(self.reference_ids) == len(self.lexical) \
+            else self.lexical.subset(self.reference_ids)
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.reference_lexical.max_idf()
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
@@ -121,22 +120,32 @@ class Retriever:
             raise StoreError(f"the index was built with {built_with!r}, settings ask for "
                              f"{self.embedder.fingerprint()!r}: run `npt-assistant ingest --rebuild`")
         self.collection = self.store.collection(create=False)
-        self.chunks: dict[str, Chunk] = {c.id: c for c in self.store.all_chunks()}
+        stamp = self.store.stamp(self.collection)
+        self.chunks = self._catalog(stamp)
         self.lexical = LexicalIndex.load(settings.lexical_path)
         if self.chunks and not len(self.lexical):
             raise StoreError(f"the BM25 index {settings.lexical_path} is missing or was written by "
                              "an older version: run `npt-assistant ingest` to rebuild it (from "
                              "the stored passages; nothing is embedded again)")
-        self.groups: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks.values():
-            key = self.group_of(chunk)
-            self.groups.setdefault(key, []).append(chunk)
-        for members in self.groups.values():
-            members.sort(key=lambda c: (c.renders is not None, c.id))
+        if stamp and self.lexical.stamp != stamp:
+            log.warning("the BM25 index %s is older than the vector store (an ingest was "
+                        "interrupted?): run `npt-assistant ingest` to bring it up to date",
+                        settings.lexical_path)
         # The bundled corpus is small: its vectors stay in memory and are scored exactly for
         # every question, so no number of look-alike user documents can push a passage of the
         # reference corpus out of the approximate search's candidates.
-        self.reference_ids = [c.id for c in self.chunks.values() if c.doc_kind != "user"]
+        self.reference_ids = self.chunks.where("doc_kind", "user", equal=False)
+        # Groups of more than one passage come from renderings; every other passage is a group
+        # of its own (see `members`), so 100k user passages cost nothing here.
+        renderings = self.chunks.renderings()
+        originals = {self.chunks[r].renders or "" for r in renderings}
+        grouped = {*self.reference_ids, *renderings, *originals} & self.chunks.keys()
+        self.groups: dict[str, list[Chunk]] = {}
+        for cid in sorted(grouped):
+            chunk = self.chunks[cid]
+            self.groups.setdefault(self.group_of(chunk), []).append(chunk)
+        for members in self.groups.values():
+            members.sort(key=lambda c: (c.renders is not None, c.id))
         got = self.collection.get(ids=self.reference_ids, include=["embeddings"]) \
             if self.reference_ids else {"ids": [], "embeddings": []}
         order = {cid: i for i, cid in enumerate(got["ids"])}
@@ -145,6 +154,22 @@ class Retriever:
         self.reference_vectors = (
             np.array([got["embeddings"][order[c]] for c in self.reference_ids], dtype=np.float32)
             if self.reference_ids else np.zeros((0, 1), dtype=np.float32))  # only user documents
+
+    def _catalog(self, stamp: str) -> Catalog:
+        """Return every stored passage: from the snapshot beside the index when it is current."""
+        catalog = Catalog.load(self.settings.catalog_path)
+        if catalog is not None and stamp and catalog.stamp == stamp:
+            return catalog
+        log.warning("%s is missing or older than the vector store: reading every passage from "
+                    "the store instead (slow for a large index; `npt-assistant ingest` writes it)",
+                    self.settings.catalog_path)
+        return Catalog.from_chunks(self.store.all_chunks(), stamp)
+
+    def members(self, group: str) -> list[Chunk]:
+        """Return a passage group: the original first, then its renderings."""
+        if group in self.groups:
+            return self.groups[group]
+        return [self.chunks[group]] if group in self.chunks else []
 
     def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
         chunk = self.chunks.get(group)
@@ -249,7 +274,8 @@ class Retriever:
             return reference  # nothing but the reference corpus: no need to ask Chroma
         try:
             return {**dict(self.store.query_collection(self.collection, vector, n,
-                                                       filters.where())), **reference}
+                                                       filters.where(), len(self.chunks))),
+                    **reference}
         except Exception as exc:  # a stopped server, a dropped connection: say so, keep running
             where = self.settings.chroma_url or str(self.settings.chroma_dir)
             raise StoreError(f"the vector store at {where} did not answer ({type(exc).__name__}); "
@@ -294,8 +320,8 @@ class Retriever:
             return 0.0
         present: set[str] = set()
         for cid in chunk_ids:  # terms were counted at ingest: no tokenising per question
-            terms = self.lexical.docs.get(cid)
-            present.update(terms if terms is not None else tokenize(self.chunks[cid].embed_text))
+            present.update(self.lexical.counts(cid) if self.lexical.has(cid)
+                           else tokenize(self.chunks[cid].embed_text))
         covered = set(own) & present
         for names_terms, other in query.equivalents:
             if other & present or names_terms & present:
@@ -382,7 +408,7 @@ class Retriever:
                 fused[g] = top + 1.0 - i * 1e-3
         hits: list[Hit] = []
         for g in self._interleave(fused, signals):
-            members = self.groups.get(g, [])
+            members = self.members(g)
             allowed = [m for m in members if filters.allows(m)] or members
             # Show the passage in the asker's language first (a rendering for an English
             # question about the Chinese paper); the other member travels with it.

@@ -22,8 +22,9 @@ RETRIEVAL = ("hit_at_1", "hit_at_k", "mrr", "recall_at_k")
 def corpus_fingerprint(assistant: Any) -> str:
     """Return a hash of every indexed chunk's id and content hash."""
     h = hashlib.sha256()
-    for cid in sorted(assistant.retriever.chunks):
-        h.update(f"{cid}:{assistant.retriever.chunks[cid].hash}\n".encode())
+    catalog = assistant.retriever.chunks
+    for cid, chunk_hash in sorted(zip(catalog.ids, catalog.column("hash"), strict=True)):
+        h.update(f"{cid}:{chunk_hash}\n".encode())
     return h.hexdigest()[:16]
 
 

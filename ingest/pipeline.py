@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ingest.catalog import Catalog
 from ingest.chunk import chunk_document
 from ingest.documents import Chunk, Document, content_hash
 from ingest.embedder import Embedder
@@ -139,6 +142,14 @@ def _words(glossary: list[dict[str, list[str]]]) -> set[str]:
     return {w for entry in glossary for w in entry.get("zh", [])}
 
 
+def _snapshot(store: Store, col: Any, settings: Settings) -> dict[str, Chunk] | None:
+    """Return the stored passages from the catalog file if it matches `col`, else None."""
+    catalog = Catalog.load(settings.catalog_path)
+    if catalog is None or not catalog.stamp or catalog.stamp != store.stamp(col):
+        return None
+    return {cid: catalog[cid] for cid in catalog}
+
+
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
            prune: bool = False, progress: Callable[[str, int, int], None] | None = None,
            embedder: Embedder | None = None) -> IngestReport:
@@ -162,6 +173,9 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
     states = {} if rebuild else store.doc_states()
     col = target.collection(embedder=fingerprint)
     lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
+    # Every stored passage, from the snapshot the last complete run left when it matches the
+    # collection (then nothing is read back from Chroma); None means read them at the end.
+    known: dict[str, Chunk] | None = {} if rebuild else _snapshot(store, col, settings)
 
     todo: list[tuple[Document, list[Chunk]]] = []
     for doc in docs:
@@ -182,6 +196,8 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
         todo.append((doc, chunks))
 
     with writing(settings.chroma_url or settings.data_dir):
+        # Until this run completes, the snapshot on disk no longer describes the collection.
+        store.set_stamp(col, "")
         changed: set[str] = set()
         total = sum(len(c) for _, c in todo)
         done = 0
@@ -213,6 +229,10 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
                 store.delete(col, stale)
                 lexical.remove(stale)
                 changed.update(c.id for c in chunks)
+                if known is not None:
+                    for cid in stale:
+                        known.pop(cid, None)
+                    known.update((c.id, c) for c in chunks)
                 report.chunks_embedded += len(fresh)
                 report.tokens_embedded += sum(c.tokens for c in fresh)
                 (report.updated if state else report.added).append(doc.id)
@@ -228,6 +248,9 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
             if prune:
                 store.delete(col, state.chunk_ids)
                 lexical.remove(state.chunk_ids)
+                if known is not None:
+                    for cid in state.chunk_ids:
+                        known.pop(cid, None)
                 report.pruned.append(doc_id)
             else:
                 report.missing.append(doc_id)
@@ -236,7 +259,8 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
             if store.exists():
                 store.client.delete_collection(store.name)
             col.modify(name=store.name)
-        all_chunks = store.all_chunks()  # after a rebuild, the new collection carries this name
+        all_chunks = store.all_chunks() if known is None else \
+            sorted(known.values(), key=lambda c: (c.doc_id, c.position))
         report.chunks_total = len(all_chunks)
         glossary = glossary_entries(all_chunks)
         if _words(glossary) != _words(lexical.glossary):
@@ -249,6 +273,10 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
         for c in all_chunks:
             if c.id in changed or c.id not in lexical.docs:
                 lexical.add(c.id, c.embed_text)
-        lexical.save(settings.lexical_path)
+        stamp = uuid.uuid4().hex
+        lexical.save(settings.lexical_path, stamp)
+        Catalog.from_chunks(all_chunks, stamp).save(settings.catalog_path)
+        store.set_stamp(col, stamp)  # last: only now do the two files speak for the collection
+        (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
     report.seconds = time.perf_counter() - started
     return report

@@ -107,7 +107,11 @@ class Settings(BaseSettings):
 
     @property
     def lexical_path(self) -> Path:
-        return self.data_dir / "lexical.json.gz"
+        return self.data_dir / "lexical.npz"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.npz"
 
     @property
     def models_dir(self) -> Path:

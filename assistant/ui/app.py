@@ -88,7 +88,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
 
     feedback = FeedbackLog(settings)
     retriever = assistant.retriever
-    doc_choices = sorted({(c.doc_title, c.doc_id) for c in retriever.chunks.values()})
+    doc_choices = retriever.chunks.documents()
     stones = orient.stones(retriever)
 
     def respond(message: str, chat: list, answers: list, docs: list, lang_filter: str,

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.retrieve import Retriever
+from ingest.catalog import Catalog
 from ingest.lexical import LexicalIndex
 from ingest.pipeline import ingest
-from ingest.store import Store
+from ingest.store import Store, StoreError
 from tests.conftest import MODEL_CACHE, PROJECT_ROOT, RAW_PAPER
 from tests.ingest.test_pipeline import small_corpus, snapshot
 
@@ -77,6 +79,11 @@ def test_ingest_killed_at_random_points_is_completed_by_the_next_run(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         killed += proc.returncode == -signal.SIGKILL
+        served = _served(make_settings(corpus_dir=corpus, data_dir=data))
+        # An assistant started on a half-written index serves what the store holds, never
+        # an older snapshot of it.
+        assert served is None or served == snapshot(make_settings(corpus_dir=corpus,
+                                                                  data_dir=data))
     assert killed >= KILLS - 1, f"only {killed} of {KILLS} runs were killed before finishing"
     clean = make_settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
     ingest(None, clean)
@@ -89,6 +96,18 @@ def test_ingest_killed_at_random_points_is_completed_by_the_next_run(
     assert after == expected  # no missing chunk, no stale one, same text
     assert Store(settings).collection(create=False).count() == len(expected)  # no duplicate
     assert set(LexicalIndex.load(settings.lexical_path).docs) == set(expected)  # BM25 agrees
+    catalog = Catalog.load(settings.catalog_path)  # and so does the snapshot a start reads
+    assert catalog is not None and {cid: catalog[cid].hash for cid in catalog} == expected
+    assert _served(settings) == expected
+
+
+def _served(settings) -> dict[str, str] | None:  # type: ignore[no-untyped-def]
+    """Chunk id -> hash of what an assistant started now would serve (None: it refuses)."""
+    try:
+        retriever = Retriever(settings)
+    except StoreError:
+        return None  # nothing stored yet, or BM25 not written yet: a clear refusal
+    return {cid: chunk.hash for cid, chunk in retriever.chunks.items()}
 
 
 @needs_mounts

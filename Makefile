@@ -47,6 +47,7 @@ test: setup-dev lint
 eval: ingest
 	$(BIN)/npt-assistant eval run eval/sets/sample.yaml --out eval/out/sample --baseline eval/baselines/sample/report.json
 	$(BIN)/npt-assistant eval run eval/sets/dev.yaml --out eval/out/dev --baseline eval/baselines/dev/report.json
+	$(BIN)/npt-assistant eval run eval/sets/holdout.yaml --out eval/out/holdout --baseline eval/baselines/holdout/report.json
 
 bench: ingest setup-dev
 	$(BIN)/python bench/run.py

@@ -116,17 +116,24 @@ def main() -> None:
     variants: dict[str, dict] = {
         "dense (e5) only": dict(fusion="dense"), "bm25 only": dict(fusion="bm25"),
         "use only": dict(fusion="use", signals=("use",)),
-        "rrf e5+bm25, no priors": dict(fusion="rrf", prior_note=1.0, prior_glossary=1.0),
+        "rrf e5+bm25, no priors": dict(fusion="rrf", rrf_score_share=0.0, prior_note=1.0,
+                                       prior_glossary=1.0),
     }
     for pn in (1.0, 0.9, 0.85, 0.8):
         for rk, bw in ((30, 0.5), (30, 0.75), (60, 0.5), (60, 1.0)):
             variants[f"rrf k={rk}, bm25 {bw}; paper-intent note prior {pn}"] = dict(
-                fusion="rrf", rrf_k=rk, signal_weights={"dense": 1.0, "bm25": bw}, prior_note=pn)
+                fusion="rrf", rrf_k=rk, rrf_score_share=0.0, signal_weights={"dense": 1.0, "bm25": bw}, prior_note=pn)
         variants[f"zscore, bm25 0.5; paper-intent note prior {pn}"] = dict(
             fusion="zscore", signal_weights={"dense": 1.0, "bm25": 0.5}, prior_note=pn)
+    for share, bw, rk in itertools.product((0.0, 0.002, 0.004, 0.008, 0.016, 0.032),
+                                           (0.5, 0.75, 1.0), (30, 60)):
+        variants[f"rrf k={rk} + {share} x min-max score, bm25 {bw}; note prior 0.85"] = dict(
+            fusion="rrf", rrf_k=rk, rrf_score_share=share,
+            signal_weights={"dense": 1.0, "bm25": bw}, prior_note=0.85)
     for bw, uw in itertools.product((0.5, 1.0), (0.25, 0.5, 1.0)):
         variants[f"rrf k=30, bm25 {bw}, use {uw}; paper-intent note prior 0.85"] = dict(
-            fusion="rrf", rrf_k=30, signal_weights={"dense": 1.0, "bm25": bw, "use": uw},
+            fusion="rrf", rrf_k=30, rrf_score_share=0.0,
+            signal_weights={"dense": 1.0, "bm25": bw, "use": uw},
             signals=("dense", "bm25", "use"), prior_note=0.85)
     results = {}
     for name, v in variants.items():

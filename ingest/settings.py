@@ -60,10 +60,11 @@ class Settings(BaseSettings):
     top_k: int = 5
     candidates: int = 100  # per signal; 30 lost the passage among 1k look-alike distractors
     fusion: str = "rrf"  # "rrf" | "zscore" ("dense" | "bm25": one signal, for measurement)
-    # Fused-score multipliers for secondary sources (1.0 = no preference).
     rrf_k: int = 30
+    rrf_score_share: float = 0.008  # weight of each signal's min-max-normalised score in RRF
     # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
-    signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.5})
+    signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.75})
+    # Fused-score multipliers for secondary sources (1.0 = no preference).
     prior_note: float = 0.85  # applied to notes when the question asks about the paper
     prior_glossary: float = 0.8  # glossary entries, unless the question asks for a definition
     # A user-added passage goes before the reference corpus's next passage only when its e5

@@ -15,7 +15,7 @@ from eval.sets import load_set
 from ingest.settings import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("name", ["sample", "dev"])
+@pytest.mark.parametrize("name", ["sample", "dev", "holdout"])
 def test_no_metric_regresses_against_the_committed_baseline(assistant, name: str) -> None:
     baseline = json.loads((PROJECT_ROOT / "eval" / "baselines" / name / "report.json")
                           .read_text(encoding="utf-8"))

@@ -122,7 +122,8 @@ def main() -> None:
     for pn in (1.0, 0.9, 0.85, 0.8):
         for rk, bw in ((30, 0.5), (30, 0.75), (60, 0.5), (60, 1.0)):
             variants[f"rrf k={rk}, bm25 {bw}; paper-intent note prior {pn}"] = dict(
-                fusion="rrf", rrf_k=rk, rrf_score_share=0.0, signal_weights={"dense": 1.0, "bm25": bw}, prior_note=pn)
+                fusion="rrf", rrf_k=rk, rrf_score_share=0.0,
+                signal_weights={"dense": 1.0, "bm25": bw}, prior_note=pn)
         variants[f"zscore, bm25 0.5; paper-intent note prior {pn}"] = dict(
             fusion="zscore", signal_weights={"dense": 1.0, "bm25": 0.5}, prior_note=pn)
     for share, bw, rk in itertools.product((0.0, 0.002, 0.004, 0.008, 0.016, 0.032),

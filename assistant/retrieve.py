@@ -252,7 +252,7 @@ class Retriever:
             other: set[str] = set()
             for name in names:
                 if name.lower() not in low:
-                    for term in tokenize(name):
+                    for term in self.lexical.names.get(name) or tokenize(name):
                         terms.setdefault(term, 0.5)
                         other.add(term)
             equivalents.append((own, other))

@@ -94,16 +94,20 @@ def measure(data: Path, chroma_url: str | None = None) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def cold_start(data: Path, runs: int = 3) -> float:
+def cold_start(data: Path, question: str = "What does stepping stone 10 propose?",
+               runs: int = 3) -> float:
     """Median wall time of a new `npt-assistant ask` process: interpreter start to answer."""
     cli = shutil.which("npt-assistant") or str(Path(sys.executable).with_name("npt-assistant"))
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([cli, "ask", "What does stepping stone 10 propose?"], env=env_for(data),
-                       capture_output=True, check=True)
+        subprocess.run([cli, "ask", question], env=env_for(data), capture_output=True, check=True)
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
+
+
+# The first Chinese text a process meets loads the Chinese segmenter (~0.8 s): the worst case.
+COLD_ZH = "第十个阶石提出了什么？"
 
 
 def quickstart(size: int, data: Path) -> dict:
@@ -195,8 +199,14 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(PROJECT_ROOT / "corpus"),
                         str(data / "distractors")],
                        env=env_for(data), capture_output=True, check=True)
+        # Sizes now, not at build time: the file formats may have changed since.
+        settings = Settings(data_dir=data)
+        row["chroma_mb"] = du(settings.chroma_dir) / 2**20
+        row["lexical_mb"] = settings.lexical_path.stat().st_size / 2**20
+        row["catalog_mb"] = settings.catalog_path.stat().st_size / 2**20
         row["embedded"] = measure(data)
         row["cold_s"] = cold_start(data)
+        row["cold_zh_s"] = cold_start(data, COLD_ZH)
         row["server"] = server(data)
         if args.quickstart:
             res = subprocess.run([sys.executable, __file__, "--quickstart-one", str(size),
@@ -224,13 +234,16 @@ def write(rows: list[dict]) -> None:
              "(distractors from `bench/distractors.py`, seed 7). Dev-set quality is measured with "
              "the distractors in the index.", "",
              "| chunks | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | "
-             "cold start s | index load s | RSS MB | ask p50 / p95 ms (embedded) | embed p50 | "
+             "catalog MB | cold start s (English / Chinese question) | index load s | "
+             "RSS MB | ask p50 / p95 ms (embedded) | embed p50 | "
              "dense search p50 | BM25 p50 | fusion p50 | compose p50 | ask p50 / p95 ms (chroma "
-             "server) | hit@1 | MRR | hit@5 | false abstention |", "|" + "---|" * 19]
+             "server) | hit@1 | MRR | hit@5 | false abstention |", "|" + "---|" * 20]
     for r in rows:
         e, s = r["embedded"], r["server"]
         lines.append(f"| {r['chunks']:,} | {r['ingest_cps']:.1f} | {r['embed_share']:.0%} | "
-                     f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | {r['cold_s']:.1f} | "
+                     f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | "
+                     f"{r.get('catalog_mb', 0):.1f} | {r['cold_s']:.1f} / "
+                     f"{r.get('cold_zh_s', float('nan')):.1f} | "
                      f"{e['load_s']:.1f} | {e['rss_mb']:.0f} | "
                      f"{e['total_p50']:.0f} / {e['total_p95']:.0f} | {e['embed_p50']:.1f} | "
                      f"{e['dense_p50']:.1f} | {e['lexical_p50']:.1f} | {e['fusion_p50']:.1f} | "
@@ -262,8 +275,11 @@ def write(rows: list[dict]) -> None:
               "is slower than the embedder allows, so compare them with care. Ask figures are "
               "measured afterwards in fresh processes.",
               "- Cold start: a new `npt-assistant ask` process, interpreter start to printed "
-              "answer (median of 3). Index load: `Assistant(settings)` in a warm interpreter. "
-              "At 100k most of it is reading every passage's text and metadata out of Chroma.",
+              "answer (median of 3), for an English question and for a Chinese one (the first "
+              "Chinese text loads the segmenter, ~0.8 s). Index load: `Assistant(settings)` in "
+              "a warm interpreter. A start reads the passage catalog and the BM25 arrays written "
+              "at ingest (`ingest/catalog.py`); it used to page every passage out of Chroma "
+              "(22 s at 100k chunks, session 2).",
               "- Server: the same `ask` with Chroma behind `chroma run` on 127.0.0.1 "
               "(`NPT_CHROMA_URL`); the difference is HTTP and serialisation per query.", ""]
     (PROJECT_ROOT / "docs" / "SCALE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

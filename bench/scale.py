@@ -192,6 +192,10 @@ def main() -> None:
             built.write_text(res.stdout.strip().splitlines()[-1])
             print(built.read_text(), flush=True)
         if args.build_only:
+            if str(size) in results:  # a rebuilt index: its ingest figures replace the old ones
+                results[str(size)].update({k: v for k, v in json.loads(built.read_text()).items()
+                                           if k.startswith(("ingest", "embed"))})
+                results_path.write_text(json.dumps(results, indent=1))
             continue
         row = json.loads(built.read_text())
         # Bring a kept index up to date with the code (a new BM25 format, say): only what

@@ -34,6 +34,10 @@ class Catalog(Mapping[str, Chunk]):
     def __init__(self, header: dict, arrays: Mapping[str, np.ndarray]) -> None:
         self.stamp: str = header["stamp"]
         self.ids: list[str] = header["ids"]
+        # document id -> (path, chunk count), when the writer knew them
+        self.documents: dict[str, tuple[str, int]] | None = (
+            None if header.get("documents") is None
+            else {d: (str(v[0]), int(v[1])) for d, v in header["documents"].items()})
         self._header = header
         self._codes = {name: arrays[name] for name in _SHARED}
         self._numbers = {name: arrays[name] for name in ("span", "position", "tokens")}
@@ -44,10 +48,17 @@ class Catalog(Mapping[str, Chunk]):
 
     # -- making, saving, loading ------------------------------------------------------------
     @classmethod
-    def from_chunks(cls, chunks: Iterable[Chunk], stamp: str = "") -> Catalog:
-        """Return the catalog of these chunks (sorted into document order)."""
+    def from_chunks(cls, chunks: Iterable[Chunk], stamp: str = "",
+                    documents: Mapping[str, tuple[str, int]] | None = None) -> Catalog:
+        """Return the catalog of these chunks (sorted into document order).
+
+        `documents`: each document's path and chunk count, which ingest needs to tell what
+        changed; with them, an ingest need not read Chroma's chunk metadata back."""
         rows = sorted(chunks, key=lambda c: (c.doc_id, c.position))
+        present = {c.doc_id for c in rows}
         header: dict = {"format": FORMAT, "stamp": stamp, "ids": [c.id for c in rows],
+                        "documents": None if documents is None else {
+                            d: list(v) for d, v in documents.items() if d in present},
                         "locator": [c.locator for c in rows], "hash": [c.hash for c in rows],
                         "renders": {i: c.renders for i, c in enumerate(rows) if c.renders},
                         "refs": {i: c.refs for i, c in enumerate(rows) if c.refs}}
@@ -136,7 +147,7 @@ class Catalog(Mapping[str, Chunk]):
         """Return the ids of passages that render another passage."""
         return [self.ids[int(i)] for i in self._header["renders"]]
 
-    def documents(self) -> list[tuple[str, str]]:
+    def titles(self) -> list[tuple[str, str]]:
         """Return (title, document id) of every document, sorted."""
         return sorted(set(zip(self.column("doc_title"), self.column("doc_id"), strict=True)))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -72,9 +73,8 @@ class Embedder:
             return None
         from threadpoolctl import threadpool_limits
 
-        # One short text per call: a single BLAS thread is fastest, and concurrent questions
-        # then use the cores instead of fighting over them.
-        threadpool_limits(limits=1, user_api="blas")
+        threadpool_limits(limits=self.settings.query_threads or os.cpu_count() or 1,
+                          user_api="blas")
         config = json.loads((path / "config_sentence_transformers.json").read_text("utf-8"))
         return NumpyBert(path, prompts=config.get("prompts") or {})
 

@@ -25,7 +25,7 @@ from ingest.loaders import (
     load_manifest,
 )
 from ingest.settings import Settings
-from ingest.store import Store, ensure_writable, writing
+from ingest.store import DocState, Store, ensure_writable, writing
 
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
@@ -142,12 +142,26 @@ def _words(glossary: list[dict[str, list[str]]]) -> set[str]:
     return {w for entry in glossary for w in entry.get("zh", [])}
 
 
-def _snapshot(store: Store, col: Any, settings: Settings) -> dict[str, Chunk] | None:
-    """Return the stored passages from the catalog file if it matches `col`, else None."""
+def _stored(store: Store, col: Any, settings: Settings
+            ) -> tuple[dict[str, Chunk] | None, dict[str, DocState]]:
+    """Return what the index holds: every passage (None: read them at the end) and each
+    document's state.
+
+    From the catalog the last complete run left, when it matches `col`: then nothing is read
+    back from Chroma (paging 100k passages' metadata out of it takes ~20 s). Otherwise the
+    states come from Chroma's chunk metadata, the ground truth."""
     catalog = Catalog.load(settings.catalog_path)
-    if catalog is None or not catalog.stamp or catalog.stamp != store.stamp(col):
-        return None
-    return {cid: catalog[cid] for cid in catalog}
+    if catalog is None or not catalog.stamp or catalog.stamp != store.stamp(col) \
+            or catalog.documents is None:
+        return None, store.doc_states()
+    states: dict[str, DocState] = {}
+    for cid, doc_id, doc_hash in zip(catalog.ids, catalog.column("doc_id"),
+                                     catalog.column("doc_hash"), strict=True):
+        path, expected = catalog.documents[doc_id]
+        state = states.setdefault(doc_id, DocState(doc_id, path, expected=expected))
+        state.hashes.add(doc_hash)
+        state.chunk_ids.append(cid)
+    return {cid: catalog[cid] for cid in catalog}, states
 
 
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
@@ -170,12 +184,10 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
     target = Store(settings, name=f"{settings.collection}-rebuild") if rebuild else store
     if rebuild and target.exists():
         target.client.delete_collection(target.name)
-    states = {} if rebuild else store.doc_states()
     col = target.collection(embedder=fingerprint)
     lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
-    # Every stored passage, from the snapshot the last complete run left when it matches the
-    # collection (then nothing is read back from Chroma); None means read them at the end.
-    known: dict[str, Chunk] | None = {} if rebuild else _snapshot(store, col, settings)
+    known, states = ({}, {}) if rebuild else _stored(store, col, settings)
+    written: dict[str, tuple[str, int]] = {}  # document id -> (path, chunks) written this run
 
     todo: list[tuple[Document, list[Chunk]]] = []
     for doc in docs:
@@ -229,6 +241,7 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
                 store.delete(col, stale)
                 lexical.remove(stale)
                 changed.update(c.id for c in chunks)
+                written[doc.id] = (doc.path, len(chunks))
                 if known is not None:
                     for cid in stale:
                         known.pop(cid, None)
@@ -275,7 +288,8 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
                 lexical.add(c.id, c.embed_text)
         stamp = uuid.uuid4().hex
         lexical.save(settings.lexical_path, stamp)
-        Catalog.from_chunks(all_chunks, stamp).save(settings.catalog_path)
+        documents = {d: (st.path, st.expected) for d, st in states.items()} | written
+        Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
         store.set_stamp(col, stamp)  # last: only now do the two files speak for the collection
         (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
     report.seconds = time.perf_counter() - started

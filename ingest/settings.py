@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     port: int = 7860
     auth: str | None = Field(default=None, description="user:password for the UI")
     concurrency: int = 4
+    # BLAS threads for encoding a question. 0 = one per core: fastest for one question at a
+    # time (CLI, eval: 25-29 ms against 36-43 with one thread). The chat server answers several
+    # at once and uses 1: with 4 in flight, two threads each halved throughput (42 -> 22 q/s).
+    query_threads: int = 0
 
     @classmethod
     def settings_customise_sources(

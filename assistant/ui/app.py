@@ -88,7 +88,7 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
 
     feedback = FeedbackLog(settings)
     retriever = assistant.retriever
-    doc_choices = retriever.chunks.documents()
+    doc_choices = retriever.chunks.titles()
     stones = orient.stones(retriever)
 
     def respond(message: str, chat: list, answers: list, docs: list, lang_filter: str,
@@ -294,6 +294,9 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
     try:
         from assistant.core import Assistant
 
+        if settings.query_threads == 0 and settings.concurrency > 1:
+            # Several questions at once: one BLAS thread each uses the cores better.
+            settings = settings.model_copy(update={"query_threads": 1})
         assistant = assistant or Assistant(settings)
         # The Chinese segmenter loads on first use; a server has time to load it now.
         threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True).start()

@@ -72,13 +72,23 @@ def test_assistant_starts_from_the_files_without_reading_every_passage_from_chro
     monkeypatch.setattr(Store, "all_chunks", refuse)
     retriever = Retriever(settings)
     assert {cid: retriever.chunks[cid].hash for cid in retriever.chunks} == expected
-    # and an incremental ingest keeps the catalog up to date without reading everything back
+    # and an incremental ingest tells what changed and keeps the catalog up to date without
+    # reading every passage's metadata back
+    monkeypatch.setattr(Store, "doc_states", refuse)
     (settings.corpus_dir / "doc1.md").write_text("# Document 1\n\n## Only\n\nNew text on FMCT.\n",
                                                  encoding="utf-8")
+    (settings.corpus_dir / "doc2.md").unlink()
     report = ingest(None, settings)
-    assert report.ok and report.updated == ["doc1"]
+    assert report.ok and report.updated == ["doc1"] and report.missing == ["doc2"]
+    assert report.unchanged == ["doc0"] and report.chunks_embedded == 1
+    report = ingest(None, settings, prune=True)
+    assert report.pruned == ["doc2"] and report.chunks_embedded == 0
     monkeypatch.undo()
     assert {cid: c.hash for cid, c in Retriever(settings).chunks.items()} == snapshot(settings)
+    catalog = Catalog.load(settings.catalog_path)
+    truth = Store(settings).doc_states()  # from Chroma's chunk metadata
+    assert catalog is not None and catalog.documents == {
+        d: (st.path, st.expected) for d, st in truth.items()}
 
 
 def test_a_catalog_older_than_the_store_is_ignored(make_settings, tmp_path: Path) -> None:

@@ -222,12 +222,22 @@ def main() -> None:
         elif "quickstart" in results.get(str(size), {}):
             row["quickstart"] = results[str(size)]["quickstart"]
         row["measured"] = time.strftime("%Y-%m-%d %H:%M")
+        row["previous"] = _summary(results.get(str(size)))
         results[str(size)] = row
         args.root.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=1))
         print(json.dumps(row), flush=True)
     if results:
         write([results[k] for k in sorted(results, key=int)])
+
+
+def _summary(row: dict | None) -> dict | None:
+    """The headline figures of a size's previous run, kept beside the new one."""
+    if not row or "embedded" not in row:
+        return None
+    e = row["embedded"]
+    return {"measured": row.get("measured"), "ask_p50": e["total_p50"], "ask_p95": e["total_p95"],
+            "cold_s": row["cold_s"], "cold_zh_s": row.get("cold_zh_s")}
 
 
 def rewrite() -> None:
@@ -246,14 +256,15 @@ def write(rows: list[dict]) -> None:
              f"Measured {time.strftime('%Y-%m-%d')} on this 2-core machine by `bench/scale.py` "
              "(distractors from `bench/distractors.py`, seed 7). Dev-set quality is measured with "
              "the distractors in the index.", "",
-             "| chunks | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | "
+             "| chunks | measured | ingest chunks/s | embed share of ingest | Chroma MB | BM25 MB | "
              "catalog MB | cold start s (English / Chinese question) | index load s | "
              "RSS MB | ask p50 / p95 ms (embedded) | embed p50 | "
              "dense search p50 | BM25 p50 | fusion p50 | compose p50 | ask p50 / p95 ms (chroma "
-             "server) | hit@1 | MRR | hit@5 | false abstention |", "|" + "---|" * 20]
+             "server) | hit@1 | MRR | hit@5 | false abstention |", "|" + "---|" * 21]
     for r in rows:
         e, s = r["embedded"], r["server"]
-        lines.append(f"| {r['chunks']:,} | {r['ingest_cps']:.1f} | {r['embed_share']:.0%} | "
+        lines.append(f"| {r['chunks']:,} | {r.get('measured', '–')} | {r['ingest_cps']:.1f} | "
+                     f"{r['embed_share']:.0%} | "
                      f"{r['chroma_mb']:.0f} | {r['lexical_mb']:.1f} | "
                      f"{r.get('catalog_mb', 0):.1f} | {r['cold_s']:.1f} / "
                      f"{r.get('cold_zh_s', float('nan')):.1f} | "
@@ -263,6 +274,14 @@ def write(rows: list[dict]) -> None:
                      f"{e['answer_p50']:.1f} | {s['total_p50']:.0f} / {s['total_p95']:.0f} | "
                      f"{e['hit_at_1']:.3f} | {e['mrr']:.3f} | {e['hit_at_k']:.3f} | "
                      f"{e['false_abstention']:.3f} |")
+    earlier = [(r["chunks"], r["previous"]) for r in rows if r.get("previous")]
+    if earlier:
+        lines += ["", "The run before, for the same sizes (the same code unless a commit came "
+                  "between): " + "; ".join(
+                      f"{n:,} chunks at {p['measured']}: ask p50 / p95 {p['ask_p50']:.0f} / "
+                      f"{p['ask_p95']:.0f} ms, cold start {p['cold_s']:.1f}"
+                      + (f" / {p['cold_zh_s']:.1f}" if p.get("cold_zh_s") else "") + " s"
+                      for n, p in earlier) + "."]
     qs_rows = [r for r in rows if "quickstart" in r]
     if qs_rows:
         lines += ["", "The plain llama-index quickstart on the same files (SimpleDirectoryReader, "
@@ -299,6 +318,9 @@ def write(rows: list[dict]) -> None:
               "a warm interpreter. A start reads the passage catalog and the BM25 arrays written "
               "at ingest (`ingest/catalog.py`); it used to page every passage out of Chroma "
               "(22 s at 100k chunks, session 2).",
+              "- This machine's speed drifts by 10-20 % within an hour (the same question "
+              "encoding measured 25-32 ms with two threads): compare rows measured close together, "
+              "and repeat a run before reading much into a few milliseconds.",
               "- Questions are encoded with one BLAS thread per core outside the chat server "
               "(`query_threads`, ingest/settings.py). Runs before 2026-11-24 23:20 used one "
               "thread, ~10 ms slower per question (the quickstart's retrieve figures, and ours "

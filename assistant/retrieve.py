@@ -157,8 +157,8 @@ class Retriever:
 
     def _catalog(self, stamp: str) -> Catalog:
         """Return every stored passage: from the snapshot beside the index when it is current."""
-        catalog = Catalog.load(self.settings.catalog_path)
-        if catalog is not None and stamp and catalog.stamp == stamp:
+        catalog = Catalog.current(self.settings.catalog_path, stamp)
+        if catalog is not None:
             return catalog
         log.warning("%s is missing or older than the vector store: reading every passage from "
                     "the store instead (slow for a large index; `npt-assistant ingest` writes it)",

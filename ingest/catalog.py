@@ -112,6 +112,12 @@ class Catalog(Mapping[str, Chunk]):
             log.warning("passage catalog %s cannot be read (%s); reading Chroma instead", path, exc)
             return None
 
+    @classmethod
+    def current(cls, path: Path, stamp: str) -> Catalog | None:
+        """Return the saved catalog if it speaks for the collection stamped `stamp`, else None."""
+        catalog = cls.load(path) if stamp else None
+        return catalog if catalog is not None and catalog.stamp == stamp else None
+
     # -- reading ------------------------------------------------------------------------------
     def __getitem__(self, chunk_id: str) -> Chunk:
         chunk = self._built.get(chunk_id)

@@ -150,9 +150,8 @@ def _stored(store: Store, col: Any, settings: Settings
     From the catalog the last complete run left, when it matches `col`: then nothing is read
     back from Chroma (paging 100k passages' metadata out of it takes ~20 s). Otherwise the
     states come from Chroma's chunk metadata, the ground truth."""
-    catalog = Catalog.load(settings.catalog_path)
-    if catalog is None or not catalog.stamp or catalog.stamp != store.stamp(col) \
-            or catalog.documents is None:
+    catalog = Catalog.current(settings.catalog_path, store.stamp(col))
+    if catalog is None or catalog.documents is None:
         return None, store.doc_states()
     states: dict[str, DocState] = {}
     for cid, doc_id, doc_hash in zip(catalog.ids, catalog.column("doc_id"),

@@ -11,18 +11,14 @@ not match the collection (a run killed halfway, an index copied without it) is n
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from ingest import npzfile
 from ingest.documents import Chunk
 
-log = logging.getLogger(__name__)
 FORMAT = 1
 # Fields with few distinct values are stored once each and referenced by number.
 _SHARED = ("doc_id", "doc_title", "doc_kind", "language", "unit_kind", "heading", "doc_hash")
@@ -60,8 +56,9 @@ class Catalog(Mapping[str, Chunk]):
                         "documents": None if documents is None else {
                             d: list(v) for d, v in documents.items() if d in present},
                         "locator": [c.locator for c in rows], "hash": [c.hash for c in rows],
-                        "renders": {i: c.renders for i, c in enumerate(rows) if c.renders},
-                        "refs": {i: c.refs for i, c in enumerate(rows) if c.refs}}
+                        # row numbers as strings: the keys JSON gives back on loading
+                        "renders": {str(i): c.renders for i, c in enumerate(rows) if c.renders},
+                        "refs": {str(i): c.refs for i, c in enumerate(rows) if c.refs}}
         arrays: dict[str, np.ndarray] = {}
         for name in _SHARED:
             values = [getattr(c, name) for c in rows]
@@ -75,42 +72,19 @@ class Catalog(Mapping[str, Chunk]):
         texts = [c.text.encode("utf-8") for c in rows]
         arrays["text_at"] = np.cumsum([0] + [len(t) for t in texts], dtype=np.int64)
         arrays["text"] = np.frombuffer(b"".join(texts), dtype=np.uint8)
-        # JSON turns the sparse maps' row numbers into strings; keep them so on both paths.
-        header = json.loads(json.dumps(header, ensure_ascii=False))
         return cls(header, arrays)
 
     def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-write leaves the previous file in place."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        arrays = {**self._codes, **self._numbers, "text_at": self._text_at,
-                  "text": np.frombuffer(self._text, dtype=np.uint8)}
-        header = json.dumps(self._header, ensure_ascii=False, separators=(",", ":"))
-        try:
-            with open(tmp, "wb") as fh:
-                arrays["header"] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
-                np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy types **kwds as allow_pickle
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            raise
+        """Write the catalog atomically."""
+        npzfile.write(path, self._header, {**self._codes, **self._numbers,
+                                           "text_at": self._text_at,
+                                           "text": np.frombuffer(self._text, dtype=np.uint8)})
 
     @classmethod
     def load(cls, path: Path) -> Catalog | None:
         """Return the saved catalog, or None when there is none or it cannot be read."""
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(data["header"].tobytes().decode("utf-8"))
-                if header.get("format") != FORMAT:
-                    return None
-                arrays = {name: data[name] for name in data.files if name != "header"}
-            return cls(header, arrays)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            # truncated, damaged, or some other file under that name
-            log.warning("passage catalog %s cannot be read (%s); reading Chroma instead", path, exc)
-            return None
+        found = npzfile.read(path, FORMAT)
+        return cls(*found) if found else None
 
     @classmethod
     def current(cls, path: Path, stamp: str) -> Catalog | None:

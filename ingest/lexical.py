@@ -5,19 +5,18 @@ Built and updated at ingest, loaded once by the assistant; never rebuilt per que
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import re
 import threading
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ingest import npzfile
 
 log = logging.getLogger(__name__)
 
@@ -155,40 +154,23 @@ class LexicalIndex:
         """Write atomically: a crash mid-write leaves the previous file in place."""
         if not self._compiled:
             self._compile()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
         names = {n: tokenize(n) for entry in self.glossary
                  for n in entry.get("en", []) + entry.get("zh", [])}
-        header = json.dumps({"format": FORMAT, "stamp": stamp, "ids": self.ids,
-                             "vocab": self.vocab, "glossary": self.glossary, "names": names},
-                            ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, header=np.frombuffer(header, dtype=np.uint8), row_at=self._row_at,
-                         row_terms=self._row_terms, row_tf=self._row_tf, term_at=self._term_at,
-                         term_rows=self._term_rows, term_tf=self._term_tf)
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a half-written file must not sit beside the good one
-            raise
+        npzfile.write(path, {"format": FORMAT, "stamp": stamp, "ids": self.ids, "vocab": self.vocab,
+                             "glossary": self.glossary, "names": names},
+                      {"row_at": self._row_at, "row_terms": self._row_terms, "row_tf": self._row_tf,
+                       "term_at": self._term_at, "term_rows": self._term_rows,
+                       "term_tf": self._term_tf})
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
-        """Return the saved index; an empty one when there is none or it is of an older format."""
-        if not path.is_file():
+        """Return the saved index; an empty one when there is none, or it is unreadable or old."""
+        found = npzfile.read(path, FORMAT)
+        if found is None:
             return cls()
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(data["header"].tobytes().decode("utf-8"))
-                if header.get("format") != FORMAT:
-                    log.warning("%s has an old format; it will be rebuilt on the next ingest", path)
-                    return cls()
-                arrays = {name: data[name] for name in data.files if name != "header"}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            log.warning("%s cannot be read (%s); it will be rebuilt on the next ingest", path, exc)
-            return cls()
-        index = cls(None, header.get("glossary", []))
-        index._docs = None
+        header, arrays = found
+        index = cls(glossary=header.get("glossary", []))
+        index._docs = None  # built from the arrays only if ingest edits the index
         index.stamp = header.get("stamp", "")
         index.names = header.get("names", {})
         index._arrays(header["ids"], header["vocab"], arrays)

@@ -1,4 +1,5 @@
-"""path -> Document for .txt, .md (with front matter), .pdf, .docx and .html files."""
+"""path -> Document for .txt, .md (with front matter), .pdf, .docx and .html files: the text,
+the title the file gives itself, and what a manifest, front matter or `ingest --kind` declare."""
 
 from __future__ import annotations
 
@@ -9,10 +10,20 @@ from typing import Any
 import yaml
 
 from ingest.documents import KINDS, Document
+from ingest.docx_text import read_docx
+from ingest.extracted import Extracted, ReadError
+from ingest.html_text import read_html
+from ingest.manifest import MANIFESTS, ManifestError, load_manifest, safe_yaml
+from ingest.pdf import read_pdf
+
+__all__ = ["MANIFEST", "MANIFESTS", "SUPPORTED", "LoadError", "ManifestError", "detect_language",
+           "load_document", "load_manifest", "markdown_title"]
 
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
-MANIFEST = "corpus.yaml"
+MANIFEST = MANIFESTS[0]
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{#[^}]*\})?\s*$", re.M)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -25,10 +36,6 @@ class LoadError(Exception):
         self.reason = reason
 
 
-class ManifestError(Exception):
-    """corpus.yaml is malformed; the message names the file, the line and the field."""
-
-
 def detect_language(text: str) -> str:
     """Return "zh" when CJK characters dominate the letters of a text (a document or a
     question), else "en"."""
@@ -38,42 +45,12 @@ def detect_language(text: str) -> str:
     return "zh" if cjk * 2 > latin else "en"
 
 
-def load_manifest(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Return manifest entries keyed by file name (empty when there is no corpus.yaml)."""
-    path = corpus_dir / MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ManifestError(f"{path}{where}: not valid YAML ({exc})") from exc
-    docs = data.get("documents") if isinstance(data, dict) else None
-    if not isinstance(docs, list):
-        raise ManifestError(f"{path}: expected a top-level 'documents:' list")
-    entries: dict[str, dict[str, Any]] = {}
-    allowed = {"file", "id", "title", "language", "kind", "source", "date", "renders", "note"}
-    for i, entry in enumerate(docs, 1):
-        if not isinstance(entry, dict) or "file" not in entry:
-            raise ManifestError(f"{path}: documents[{i}] needs a 'file' field")
-        unknown = set(entry) - allowed
-        if unknown:
-            raise ManifestError(f"{path}: documents[{i}] ({entry['file']}): unknown field(s) "
-                                f"{sorted(unknown)}; allowed: {sorted(allowed)}")
-        if entry.get("kind") and entry["kind"] not in KINDS:
-            raise ManifestError(f"{path}: documents[{i}] ({entry['file']}): kind "
-                                f"{entry['kind']!r} is not one of {KINDS}")
-        entries[str(entry["file"])] = entry
-    return entries
-
-
 def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     m = _FRONT_MATTER.match(text)
     if not m:
         return {}, text, 0
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = safe_yaml(m.group(1)) or {}
     except yaml.YAMLError as exc:
         raise LoadError(path, f"front matter is not valid YAML ({exc})") from exc
     if not isinstance(meta, dict):
@@ -92,60 +69,7 @@ def _decode(raw: bytes, path: Path) -> str:
                               "re-save it as UTF-8") from exc
 
 
-def _read_pdf(path: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
-        raise LoadError(path, f"unreadable or truncated PDF ({type(exc).__name__}: {exc})") from exc
-    return "\n\n".join(pages)
-
-
-def _read_docx(path: Path) -> str:
-    import docx
-
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises zip, XML and package errors alike
-        raise LoadError(path, f"broken DOCX ({type(exc).__name__}: {exc})") from exc
-    parts: list[str] = []
-    for para in document.paragraphs:
-        text = para.text.strip()
-        if not text:
-            continue
-        style = (para.style.name or "").lower() if para.style is not None else ""
-        level = re.search(r"heading (\d)", style)
-        prefix = "#" * int(level.group(1)) + " " if level else ""
-        parts.append(prefix + text)
-    return "\n\n".join(parts)
-
-
-def _read_html(raw: bytes, path: Path) -> tuple[str, str]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode(raw, path), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe"]):
-        tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    parts: list[str] = []
-    for el in soup.find_all(["h1", "h2", "h3", "h4", "p", "li", "td", "pre", "blockquote"]):
-        if el.find(["p", "li"]):  # the inner element carries the text
-            continue
-        text = " ".join(el.get_text(" ", strip=True).split())
-        if not text:
-            continue
-        prefix = "#" * int(el.name[1]) + " " if el.name in ("h1", "h2", "h3", "h4") else ""
-        parts.append(prefix + text)
-    return title, "\n\n".join(parts)
-
-
-def load_document(path: Path, manifest: dict[str, Any] | None = None,
-                  max_bytes: int = 20_000_000) -> Document:
-    """Return the Document for a file; raise LoadError naming the file on anything unusable."""
-    path = Path(path)
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise LoadError(path, f"unsupported file type {suffix or '(none)'}; use one of "
@@ -160,45 +84,85 @@ def load_document(path: Path, manifest: dict[str, Any] | None = None,
         raise LoadError(path, f"cannot read ({exc.strerror})") from exc
     if not raw.strip():
         raise LoadError(path, "empty file")
+    return raw
 
-    meta: dict[str, Any] = {}
-    title = ""
-    fmt = suffix.lstrip(".")
-    if suffix in (".md", ".markdown", ".txt"):
+
+def _extract(path: Path, raw: bytes, max_bytes: int) -> tuple[dict[str, Any], Extracted]:
+    """Return the front matter (markdown only) and the text of a file of any supported type.
+
+    The text may never be longer than the largest text file we accept (max_bytes characters),
+    and a DOCX may unpack to at most four times that: a zip bomb fails before it inflates."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            return {}, read_pdf(path, max_bytes)
+        if suffix == ".docx":
+            return {}, read_docx(path, max_bytes, 4 * max_bytes)
         text = _decode(raw, path)
-        if suffix != ".txt":
-            meta, text, _ = _split_front_matter(text, path)
-            fmt = "md"
-    elif suffix == ".pdf":
-        text = _read_pdf(path)
-    elif suffix == ".docx":
-        text = _read_docx(path)
-        fmt = "md"  # headings were rendered as markdown
-    else:
-        title, text = _read_html(raw, path)
-        fmt = "md"
-    if not text.strip():
-        raise LoadError(path, "no text could be extracted")
+        if suffix in (".html", ".htm"):
+            return {}, read_html(text, max_bytes)
+    except ReadError as exc:
+        raise LoadError(path, str(exc)) from exc
+    if suffix == ".txt":
+        return {}, Extracted(text=text, title=_txt_title(text), fmt="txt")
+    meta, body, _ = _split_front_matter(text, path)
+    return meta, Extracted(text=body, fmt="md")
 
-    meta = {**meta, **(manifest or {})}
-    meta.pop("file", None)
-    kind = str(meta.get("kind") or "user")
+
+def markdown_title(text: str) -> str:
+    """Return the document title a markdown text gives itself: its one top-level heading."""
+    headings = [(len(m.group(1)), m.group(2).strip()) for m in _HEADING.finditer(text)]
+    if not headings:
+        return ""
+    top = min(level for level, _ in headings)
+    tops = [t for level, t in headings if level == top]
+    first_level, first = headings[0]
+    return _MD_LINK.sub(r"\1", first) if first_level == top and len(tops) == 1 else ""
+
+
+def _txt_title(text: str) -> str:
+    """Return a plain text's first line when it stands alone like a title (short, no full stop)."""
+    m = re.match(r"\s*([^\n]{1,120})\n\s*\n\S", text)
+    line = m.group(1).strip() if m else ""
+    return line if line and not re.search(r"[.;:,。；：，]$", line) else ""
+
+
+def _kind(meta: dict[str, Any], default_kind: str | None, path: Path) -> str:
+    # The file's own word (manifest, then front matter) beats the folder-wide --kind.
+    kind = str(meta.get("kind") or default_kind or "user")
     if kind not in KINDS:
         raise LoadError(path, f"kind {kind!r} is not one of {KINDS}")
-    if not title:
-        heading = re.search(r"^#\s+(.+)$", text, re.M)
-        title = heading.group(1).strip() if heading else path.stem
+    return kind
+
+
+def load_document(path: Path, manifest: dict[str, Any] | None = None,
+                  max_bytes: int = 20_000_000, default_kind: str | None = None) -> Document:
+    """Return the Document for a file; raise LoadError naming the file on anything unusable.
+
+    `default_kind` is what `ingest --kind` declares for a whole folder; a manifest entry or
+    front matter that names a kind for the file itself wins over it."""
+    path = Path(path)
+    raw = _read_bytes(path, max_bytes)
+    front, extracted = _extract(path, raw, max_bytes)
+    text = extracted.text
+    if not text.strip():
+        raise LoadError(path, "no text could be extracted")
+    if len(text) > max_bytes:
+        raise LoadError(path, f"{len(text):,} characters of text, over the {max_bytes:,} limit "
+                              "(NPT_MAX_FILE_BYTES)")
+    meta = {**front, **(manifest or {})}
+    meta.pop("file", None)
     doc_id = str(meta.get("id") or re.sub(r"[^a-z0-9.\-]+", "-", path.stem.lower()).strip("-"))
     return Document(
         id=doc_id or "document",
-        title=str(meta.get("title") or title),
-        kind=kind,
+        title=str(meta.get("title") or extracted.title or markdown_title(text) or path.stem),
+        kind=_kind(meta, default_kind, path),
         language=str(meta.get("language") or detect_language(text)),
         path=str(path),
         text=text,
         source=str(meta.get("source") or ""),
         date=str(meta.get("date") or ""),
         renders=meta.get("renders"),
-        format=fmt,
+        format=extracted.fmt,
         meta={k: v for k, v in meta.items() if k not in Document.__dataclass_fields__},
     )

@@ -96,7 +96,11 @@ def structure_plain(blocks: list[Block]) -> list[Unit]:
                 loc = f"Annex, {loc[0].lower()}{loc[1:]}"
             units.append(_unit(block, uid, kind, loc))
             continue
-        if _SPONSORS.search(text) and not any(u.kind == "sponsors" for u in units):
+        if block.kind == "numbered":
+            uid, locator = numbered_locator(block.label, "", "")
+            taken = sum(1 for u in units if u.id == uid or u.id.startswith(uid + "-"))
+            units.append(_unit(block, f"{uid}-{taken + 1}" if taken else uid, "paragraph", locator))
+        elif _SPONSORS.search(text) and not any(u.kind == "sponsors" for u in units):
             units.append(_unit(block, "sponsors", "sponsors", "Sponsors"))
         elif in_annex:
             counters["annex-p"] += 1
@@ -116,15 +120,60 @@ def structure_plain(blocks: list[Block]) -> list[Unit]:
     return units
 
 
+def _merge(blocks: list[Block]) -> Block:
+    """Return one block holding the given blocks' text, joined by newlines."""
+    merged = Block("paragraph", text="\n".join(b.text for b in blocks),
+                   lines=[ln for b in blocks for ln in b.lines])
+    for i, b in enumerate(blocks):
+        if i:  # the joining newline stands where the next block starts (not where it
+            # ends: that put a chunk's span over the next chunk's text)
+            merged.offsets.append(b.offsets[0] if b.offsets else 0)
+        merged.offsets.extend(b.offsets)
+    return merged
+
+
+def _title_heading(blocks: list[Block]) -> Block | None:
+    """Return the document's title: its first heading, when no other heading shares its level
+    (treaty articles given as `#` headings are sections, not titles)."""
+    heads = [b for b in blocks if b.kind == "heading"]
+    if not heads or heads[0].level != min(b.level for b in heads):
+        return None
+    return heads[0] if sum(b.level == heads[0].level for b in heads) == 1 else None
+
+
+def _runs(blocks: list[Block]) -> list[list[Block]]:
+    """Split blocks into the lead and one run per numbered paragraph, each with the unnumbered
+    blocks that follow it (its sub-paragraphs "(a)", "(b)")."""
+    runs: list[list[Block]] = [[]]
+    for block in blocks:
+        if block.kind == "numbered":
+            runs.append([block])
+        else:
+            runs[-1].append(block)
+    return [r for r in runs if r]
+
+
+def numbered_locator(label: str, section_id: str, section: str) -> tuple[str, str]:
+    """Return (unit id, locator) of a numbered paragraph as a person cites it: "Action 21",
+    "Article III, paragraph 4", or "Paragraph 3" outside any section."""
+    if not label.isdigit():
+        return _slug(label), label
+    if section:
+        return f"{section_id}-p{label}", f"{section}, paragraph {label}"
+    return f"para-{label}", f"Paragraph {label}"
+
+
 def structure_markdown(blocks: list[Block]) -> list[Unit]:
-    """Return units of a markdown text: one per section (heading), anchored or not.
+    """Return units of a markdown text: one per section (heading), anchored or not, and one
+    per numbered paragraph ("1.", "Action 21:") with its locator as a person cites it.
 
     Text before the first heading, or under the document title alone, is one unit per
     paragraph; chunking splits a long section further at sentence boundaries."""
     units: list[Unit] = []
+    title_block = _title_heading(blocks)
     path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
     anchor: str | None = None
-    section: list[Block] = []
+    pending: list[Block] = []
     seen: set[str] = set()
     loose = 0
 
@@ -136,44 +185,46 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
         seen.add(uid)
         return uid
 
+    def depth() -> int:  # open headings below the document title
+        return len(path) - (1 if title_block is not None and path else 0)
+
     def heading_path() -> str:
-        return " › ".join(t for _, t in path[1:]) or (path[0][1] if path else "")
+        return " › ".join(t for _, t in path[len(path) - depth():]) or (path[0][1] if path else "")
 
     def flush() -> None:
-        nonlocal section
-        if not section:
-            return
-        merged = Block("paragraph", text="\n".join(b.text for b in section),
-                       lines=[ln for b in section for ln in b.lines])
-        for i, b in enumerate(section):
-            if i:  # the joining newline stands where the next block starts (not where it
-                # ends: that put a chunk's span over the next chunk's text)
-                merged.offsets.append(b.offsets[0] if b.offsets else 0)
-            merged.offsets.extend(b.offsets)
-        title = path[-1][1]
-        uid = unique(anchor or _slug(title))
-        units.append(_unit(merged, uid, "section", title, heading=heading_path()))
-        section = []
+        nonlocal pending, loose
+        in_section = depth() > 0 or anchor is not None
+        title = path[-1][1] if in_section else ""
+        base = anchor or _slug(title)
+        for run in _runs(pending):
+            if run[0].kind == "numbered":
+                uid, locator = numbered_locator(run[0].label, base, title)
+                units.append(_unit(_merge(run), unique(uid), "paragraph", locator,
+                                   heading=heading_path()))
+            elif in_section:
+                units.append(_unit(_merge(run), unique(base), "section", title,
+                                   heading=heading_path()))
+            else:
+                for block in run:  # a paragraph outside any section: its own unit
+                    loose += 1
+                    kind = "footnote" if block.kind == "footnote" else "paragraph"
+                    units.append(_unit(block, unique(f"p-{loose}"), kind, f"Paragraph {loose}",
+                                       heading=heading_path()))
+        pending = []
 
     for block in blocks:
         if not block.is_content:
             continue
-        if block.kind == "heading":
-            flush()
-            m = _ANCHOR.search(block.text)
-            title = block.text[: m.start()].strip() if m else block.text.strip()
-            while path and path[-1][0] >= block.level:
-                path.pop()
-            path.append((block.level, title))
-            anchor = m.group(1) if m else None
+        if block.kind != "heading":
+            pending.append(block)
             continue
-        if len(path) > 1 or anchor:
-            section.append(block)
-            continue
-        loose += 1  # a paragraph outside any section: its own unit
-        kind = "footnote" if block.kind == "footnote" else "paragraph"
-        units.append(_unit(block, unique(f"p-{loose}"), kind, f"Paragraph {loose}",
-                           heading=heading_path()))
+        flush()
+        m = _ANCHOR.search(block.text)
+        title = block.text[: m.start()].strip() if m else block.text.strip()
+        while path and path[-1][0] >= block.level:
+            path.pop()
+        path.append((block.level, title))
+        anchor = m.group(1) if m else None
     flush()
     return units
 

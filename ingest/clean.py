@@ -32,7 +32,7 @@ _MARKER = re.compile(rf"(?<=[{_CJK})\]])\s*(\*{{1,3}}|\d{{1,2}})\s*$")
 class Block:
     """A run of source lines that forms one piece of content (or an artefact)."""
 
-    kind: str  # paragraph | numbered | bullet | heading | footnote | separator | url | page
+    kind: str  # paragraph | numbered | bullet | heading | footnote | separator | url | page | comment
     text: str = ""
     offsets: list[int] = field(default_factory=list, repr=False)
     level: int = 0  # markdown heading level
@@ -50,7 +50,7 @@ class Block:
 
     @property
     def is_content(self) -> bool:
-        return self.kind not in ("separator", "url", "page")
+        return self.kind not in ("separator", "url", "page", "comment")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -152,6 +152,17 @@ def _unlink(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return keep
 
 
+def _comment_lines(lines: list[tuple[int, str]]) -> set[int]:
+    """Return the start offsets of lines inside HTML comments: markdown never shows them."""
+    hidden: set[int] = set()
+    inside = False
+    for start, line in lines:
+        if inside or line.lstrip().startswith("<!--"):
+            hidden.add(start)
+            inside = "-->" not in line
+    return hidden
+
+
 def clean(text: str, fmt: str = "txt") -> list[Block]:
     """Return the text's blocks in order, content and artefacts alike."""
     lines = _lines(text)
@@ -166,10 +177,15 @@ def clean(text: str, fmt: str = "txt") -> list[Block]:
             blocks.append(current)
         current = None
 
+    hidden = _comment_lines(lines) if fmt == "md" else set()
     for start, line in lines:
         if not line.strip():
             if not double:
                 close()
+            continue
+        if start in hidden:
+            close()
+            blocks.append(Block("comment", lines=[(start, line)]))
             continue
         url = _URL_LINE.match(line)
         if _SEPARATOR.match(line):

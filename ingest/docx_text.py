@@ -17,16 +17,26 @@ _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.I)
 def check_archive(path: Path, max_unzipped: int) -> None:
     """Raise ReadError when the archive is not a zip or unpacks to more than max_unzipped bytes.
 
-    Python's zipfile never returns more than a member's declared size (a member that inflates
-    further fails its CRC check), so summing the declared sizes bounds what parsing can read."""
+    The declared sizes are checked first (an honest bomb fails without inflating anything),
+    then every member is inflated a megabyte at a time: a member whose header lies about its
+    size would otherwise be inflated whole in one call by zipfile.read, which python-docx uses."""
     try:
         with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            _within(sum(info.file_size for info in archive.infolist()), max_unzipped)
+            total = 0
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        total += len(chunk)
+                        _within(total, max_unzipped)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ReadError(f"broken DOCX (not a readable zip archive: {exc})") from exc
-    if total > max_unzipped:
-        raise ReadError(f"unpacks to {total:,} bytes, over the {max_unzipped:,}-byte limit for a "
-                        "DOCX (a zip bomb, or a document to split); raise NPT_MAX_FILE_BYTES if it is real")
+
+
+def _within(size: int, limit: int) -> None:
+    if size > limit:
+        raise ReadError(f"unpacks to {size:,} bytes, over the {limit:,}-byte limit for a DOCX "
+                        "(a zip bomb, or a document to split); raise NPT_MAX_FILE_BYTES if it is real")
 
 
 def _heading_level(style: Any) -> int:

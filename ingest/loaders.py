@@ -91,13 +91,14 @@ def _extract(path: Path, raw: bytes, max_bytes: int) -> tuple[dict[str, Any], Ex
     """Return the front matter (markdown only) and the text of a file of any supported type.
 
     The text may never be longer than the largest text file we accept (max_bytes characters),
-    and a DOCX may unpack to at most four times that: a zip bomb fails before it inflates."""
+    and a DOCX may unpack to at most four times that (10 MB at least: an empty DOCX's styles
+    and theme take ~1 MB): a zip bomb fails before it inflates."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
             return {}, read_pdf(path, max_bytes)
         if suffix == ".docx":
-            return {}, read_docx(path, max_bytes, 4 * max_bytes)
+            return {}, read_docx(path, max_bytes, max(4 * max_bytes, 10_000_000))
         text = _decode(raw, path)
         if suffix in (".html", ".htm"):
             return {}, read_html(text, max_bytes)

@@ -113,3 +113,114 @@ def test_manifest_rejects_unknown_fields_and_kinds(tmp_path: Path) -> None:
                                           encoding="utf-8")
     with pytest.raises(ManifestError, match="kind 'rumour'"):
         load_manifest(tmp_path)
+
+
+def test_documents_yaml_beside_the_files_declares_kind_and_title(tmp_path: Path) -> None:
+    (tmp_path / "npt.txt").write_text("Each Party shall have the right to withdraw.", encoding="utf-8")
+    (tmp_path / "documents.yaml").write_text(
+        "documents:\n  - file: npt.txt\n    title: The NPT\n    kind: official\n", encoding="utf-8")
+    doc = load_document(tmp_path / "npt.txt", load_manifest(tmp_path)["npt.txt"])
+    assert (doc.title, doc.kind) == ("The NPT", "official")
+
+
+def test_a_file_described_in_both_manifests_is_refused(tmp_path: Path) -> None:
+    for name in ("corpus.yaml", "documents.yaml"):
+        (tmp_path / name).write_text("documents:\n  - file: a.txt\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match=r"documents.yaml: a.txt is also described in .*corpus.yaml"):
+        load_manifest(tmp_path)
+
+
+def test_ingest_kind_flag_applies_unless_the_file_names_its_own(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.md"
+    plain.write_text("# Plain\n\nText.\n", encoding="utf-8")
+    own = tmp_path / "own.md"
+    own.write_text("---\nkind: note\n---\n# Own\n\nText.\n", encoding="utf-8")
+    assert load_document(plain, default_kind="official").kind == "official"
+    assert load_document(own, default_kind="official").kind == "note"
+    assert load_document(own, {"kind": "rendering"}, default_kind="official").kind == "rendering"
+    assert load_document(plain).kind == "user"
+
+
+def test_yaml_aliases_are_refused_in_manifests_and_front_matter(tmp_path: Path) -> None:
+    laughs = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a]\n'
+    (tmp_path / "documents.yaml").write_text(laughs + "documents: [*b]\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="aliases"):
+        load_manifest(tmp_path)
+    path = tmp_path / "laughs.md"
+    path.write_text(f"---\n{laughs}---\ntext\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="aliases"):
+        load_document(path)
+
+
+def _docx_with(path: Path, member: str, size: int) -> None:
+    """Write a real DOCX with one member replaced by `size` bytes of spaces (compressed ~1000x)."""
+    import io
+    import zipfile
+
+    import docx
+
+    base = io.BytesIO()
+    docx.Document().save(base)
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != member:
+                out.writestr(info, src.read(info))
+        with out.open(member, "w") as f:
+            block = b" " * (1 << 20)
+            for _ in range(size >> 20):
+                f.write(block)
+
+
+def test_zip_bomb_docx_is_refused_fast_with_little_memory(tmp_path: Path) -> None:
+    import time
+    import tracemalloc
+
+    path = tmp_path / "bomb.docx"
+    _docx_with(path, "word/document.xml", 264 << 20)  # the 264 MB of XML from issue 15
+    assert path.stat().st_size < 1_000_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(LoadError, match=r"unpacks to 277,\d{3},\d{3} bytes, over the 80,000,000-byte"):
+        load_document(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert time.perf_counter() - started < 1.0 and peak < 10_000_000
+    assert str(path) in str(pytest.raises(LoadError, load_document, path).value)
+
+
+def test_text_over_the_limit_is_refused_naming_the_file(tmp_path: Path) -> None:
+    import docx
+
+    path = tmp_path / "long.docx"
+    document = docx.Document()
+    for _ in range(400):
+        document.add_paragraph("The Parties shall report on verification every year. " * 5)
+    document.save(str(path))
+    with pytest.raises(LoadError, match=r"long.docx: more than 60,000 characters of text"):
+        load_document(path, max_bytes=60_000)
+
+
+def test_docx_member_lying_about_its_size_cannot_inflate_past_it(tmp_path: Path) -> None:
+    import struct
+    import time
+    import tracemalloc
+    import zipfile
+
+    path = tmp_path / "liar.docx"
+    _docx_with(path, "word/document.xml", 64 << 20)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("word/document.xml")
+    # Declare 1,000 bytes in the local header and in the central directory entry.
+    struct.pack_into("<I", raw, info.header_offset + 22, 1000)
+    central = raw.rindex(b"word/document.xml") - 46  # the name follows a 46-byte header
+    assert raw[central:central + 4] == b"PK\x01\x02"
+    struct.pack_into("<I", raw, central + 24, 1000)
+    path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(LoadError, match="broken DOCX"):
+        load_document(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert time.perf_counter() - started < 2.0 and peak < 30_000_000

@@ -22,6 +22,10 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import ingest
 
     console = Console(stderr=True)
+    if args.kind and not args.paths:
+        console.print("[red]error[/red] --kind declares the kind of the files or folders given "
+                      "with it: name them (npt-assistant ingest --kind official PATH)")
+        return 2
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("embedding", total=None)
@@ -30,7 +34,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(task, description=f"embedding {doc_id}", completed=done, total=total)
 
         report = ingest([Path(p) for p in args.paths] or None, settings, rebuild=args.rebuild,
-                        prune=args.prune, progress=tick)
+                        prune=args.prune, progress=tick, kind=args.kind)
     for line in report.errors:
         console.print(f"[red]error[/red] {line}", highlight=False)
     for doc_id in report.missing:
@@ -64,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a new index")
     p.add_argument("--prune", action="store_true",
                    help="remove indexed documents whose files no longer exist")
+    p.add_argument("--kind", choices=["official", "rendering", "note", "user"], default=None,
+                   help="the kind of every given file that names none itself (front matter or "
+                        "documents.yaml), e.g. --kind official for a folder of official texts")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("ask", help="answer one question with cited passages")

@@ -82,8 +82,10 @@ def default_paths(settings: Settings) -> list[Path]:
     return [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
 
 
-def load_all(files: list[Path], settings: Settings, report: IngestReport) -> list[Document]:
-    """Load every file; a bad one becomes an error line and never stops the others."""
+def load_all(files: list[Path], settings: Settings, report: IngestReport,
+             kind: str | None = None) -> list[Document]:
+    """Load every file; a bad one becomes an error line and never stops the others.
+    `kind` (ingest --kind) is the kind of every file that declares none itself."""
     manifests: dict[Path, dict] = {}
     docs: list[Document] = []
     seen: dict[str, str] = {}
@@ -94,7 +96,7 @@ def load_all(files: list[Path], settings: Settings, report: IngestReport) -> lis
             if path.parent not in manifests:
                 manifests[path.parent] = load_manifest(path.parent)
             doc = load_document(path, manifests[path.parent].get(path.name),
-                                max_bytes=settings.max_file_bytes)
+                                max_bytes=settings.max_file_bytes, default_kind=kind)
         except (LoadError, ManifestError) as exc:
             report.errors.append(str(exc))
             if isinstance(exc, ManifestError):
@@ -165,12 +167,12 @@ def _stored(store: Store, col: Any, settings: Settings
 
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
            prune: bool = False, progress: Callable[[str, int, int], None] | None = None,
-           embedder: Embedder | None = None) -> IngestReport:
+           embedder: Embedder | None = None, kind: str | None = None) -> IngestReport:
     """Bring the index in line with the given files; return what changed."""
     started = time.perf_counter()
     report = IngestReport()
     files = discover(paths if paths else default_paths(settings))
-    docs = load_all(files, settings, report)
+    docs = load_all(files, settings, report, kind)
 
     # Refuse a read-only or unwritable data dir before touching anything.
     ensure_writable(settings.data_dir)

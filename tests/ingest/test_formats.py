@@ -41,8 +41,12 @@ def build(fmt: str, markdown: str, folder: Path) -> Path:
     path = folder / f"treaty.{fmt}"
     if fmt == "md":
         path.write_text(markdown, encoding="utf-8")
+    elif fmt == "pdf":
+        build_pdf(markdown, path)
+    elif fmt == "docx":
+        build_docx(markdown, path)
     else:
-        {"pdf": build_pdf, "docx": build_docx, "html": build_html}[fmt](markdown, path)
+        build_html(markdown, path)
     return path
 
 

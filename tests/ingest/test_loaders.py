@@ -224,3 +224,18 @@ def test_docx_member_lying_about_its_size_cannot_inflate_past_it(tmp_path: Path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert time.perf_counter() - started < 2.0 and peak < 30_000_000
+
+
+def test_ingest_kind_flag_reaches_every_file_of_the_folder(tmp_path: Path) -> None:
+    from assistant.cli import build_parser
+    from ingest.pipeline import IngestReport, load_all
+    from ingest.settings import Settings
+
+    args = build_parser().parse_args(["ingest", "--kind", "official", str(tmp_path)])
+    assert args.kind == "official"
+    (tmp_path / "npt.md").write_text("# The NPT\n\nArticle text.\n", encoding="utf-8")
+    (tmp_path / "memo.md").write_text("---\nkind: note\n---\n# Memo\n\nOur note.\n", encoding="utf-8")
+    report = IngestReport()
+    docs = load_all(sorted(tmp_path.iterdir()), Settings(data_dir=tmp_path / "data"), report,
+                    kind=args.kind)
+    assert {d.id: d.kind for d in docs} == {"npt": "official", "memo": "note"} and report.ok

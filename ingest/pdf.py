@@ -23,6 +23,9 @@ _PAGE_MARK = re.compile(r"^((page|p\.)\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–
                         r"|^\d{2}-\d{5}\s*(\([A-Z]\))?$|^\*?\d{7}[A-Z]?\*?$", re.I)
 # A line that starts a paragraph whatever the spacing: "1.", "(a)", "Action 21:", a bullet.
 _PARA_START = re.compile(r"^(\d{1,3}\.\s|\(\w{1,4}\)\s|[•▪●–-]\s|Action\s+\d+\b)")
+# The first page's masthead of a UN document: the organ, circulation, date and language lines.
+_MASTHEAD = re.compile(r"^(United Nations|Nations Unies|Distr\.?:.*|Original:.*|General Assembly"
+                       r"|Security Council|\d{1,2} [A-Z][a-z]+ \d{4})$")
 _SENTENCE_END = re.compile(r"[.!?:;。！？：；”\"')\]]$")
 _CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
@@ -108,11 +111,20 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
         seen.update({_key(ln.text) for ln in edges(lines)})
     repeated = {k for k, n in seen.items() if len(pages) > 1 and n >= max(2, len(pages) / 2)}
     kept = []
-    for lines in pages:
+    for n, lines in enumerate(pages):
         edge = {id(ln) for ln in edges(lines)}
-        kept.append([ln for ln in lines if id(ln) not in edge or not (
-            _key(ln.text) in repeated or _PAGE_MARK.match(ln.text) or UN_SYMBOL.match(ln.text))])
+        top = {id(ln) for ln in sorted(lines, key=lambda ln: -ln.y)[:8]} if n == 0 else set()
+        kept.append([ln for ln in lines
+                     if not _furniture(ln.text, id(ln) in edge, id(ln) in top, repeated)])
     return kept
+
+
+def _furniture(text: str, edge: bool, masthead: bool, repeated: set[str]) -> bool:
+    if edge and (_key(text) in repeated or _PAGE_MARK.match(text)):
+        return True
+    if (edge or masthead) and UN_SYMBOL.match(text):
+        return True
+    return masthead and bool(_MASTHEAD.match(text))
 
 
 def _body_size(pages: list[list[Line]]) -> float:
@@ -239,7 +251,17 @@ def _to_markdown(pages: list[list[Line]], meta_title: str) -> Extracted:
     for lines in pages:
         writer.page(lines)
     writer.close()
-    headings = [p for p in writer.out if p.startswith("#")]
+    out = _masthead_headings_as_text(writer.out)
+    headings = [p for p in out if p.startswith("#")]
     first = headings[0] if headings else ""
     title = meta_title or (first.lstrip("# ") if first.startswith("# ") else "")
-    return Extracted(text="\n\n".join(writer.out) + "\n", title=title, fmt="md" if headings else "txt")
+    return Extracted(text="\n\n".join(out) + "\n", title=title, fmt="md" if headings else "txt")
+
+
+def _masthead_headings_as_text(out: list[str]) -> list[str]:
+    """Bold lines above a document's one title (conference name, agenda item) are masthead,
+    not sections: they become plain paragraphs so that the title heads the document."""
+    tops = [i for i, p in enumerate(out) if p.startswith("# ")]
+    if len(tops) != 1:
+        return out
+    return [p.lstrip("#").lstrip() if i < tops[0] else p for i, p in enumerate(out)]

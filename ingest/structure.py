@@ -153,6 +153,23 @@ def _runs(blocks: list[Block]) -> list[list[Block]]:
     return [r for r in runs if r]
 
 
+def _numbered_per_section(blocks: list[Block]) -> bool:
+    """Return True when paragraph numbers restart under headings (a treaty's "Article III,
+    paragraph 4"), False when they run on through the document (a final document's
+    "paragraph 57", cited without its chapter)."""
+    numbers: list[int] = []
+    sections: set[int] = set()  # the headings under which numbered paragraphs appear
+    heading = 0
+    for block in blocks:
+        if block.kind == "heading":
+            heading += 1
+        elif block.kind == "numbered" and block.label.isdigit():
+            numbers.append(int(block.label))
+            sections.add(heading)
+    restarts = any(b <= a for a, b in zip(numbers, numbers[1:], strict=False))
+    return restarts or len(sections) < 2
+
+
 def numbered_locator(label: str, section_id: str, section: str) -> tuple[str, str]:
     """Return (unit id, locator) of a numbered paragraph as a person cites it: "Action 21",
     "Article III, paragraph 4", or "Paragraph 3" outside any section."""
@@ -171,6 +188,7 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
     paragraph; chunking splits a long section further at sentence boundaries."""
     units: list[Unit] = []
     title_block = _title_heading(blocks)
+    per_section = _numbered_per_section(blocks)
     path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
     anchor: str | None = None
     pending: list[Block] = []
@@ -198,7 +216,7 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
         base = anchor or _slug(title)
         for run in _runs(pending):
             if run[0].kind == "numbered":
-                uid, locator = numbered_locator(run[0].label, base, title)
+                uid, locator = numbered_locator(run[0].label, base, title if per_section else "")
                 units.append(_unit(_merge(run), unique(uid), "paragraph", locator,
                                    heading=heading_path()))
             elif in_section:

@@ -18,6 +18,7 @@ from ingest.documents import Chunk, Document
 from ingest.loaders import load_document
 from ingest.structure import structure
 from tests.ingest.un_files import (
+    MASTHEAD,
     NPT_TITLE,
     ROMAN,
     RUNNING_HEADER,
@@ -99,12 +100,14 @@ def test_a_numbered_paragraph_is_cited_as_article_and_paragraph(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_pdf_running_header_footer_page_numbers_and_symbol_are_gone(source: str, tmp_path: Path) -> None:
+def test_pdf_running_header_footer_page_numbers_symbol_and_masthead_are_gone(
+        source: str, tmp_path: Path) -> None:
     path = tmp_path / "treaty.pdf"
     build_pdf(SOURCES[source][0](), path)
     _, chunks = passages(path)
     furniture = [c for c in chunks if SYMBOL in c.text or RUNNING_HEADER in c.text
-                 or re.search(r"\bpage \d+\b", c.text, re.I)]
+                 or re.search(r"\bpage \d+\b", c.text, re.I)
+                 or any(c.text.startswith(line) for line in MASTHEAD)]
     assert furniture == []
 
 
@@ -187,3 +190,17 @@ def test_actions_are_cited_by_their_number(tmp_path: Path) -> None:
     _, chunks = passages(path)
     assert [c.locator for c in chunks] == ["Action 20", "Action 21"]
     assert chunks[1].heading == "Conclusions and recommendations"
+
+
+def test_paragraphs_numbered_through_a_final_document_are_cited_without_their_chapter(
+        tmp_path: Path) -> None:
+    path = tmp_path / "final.md"
+    path.write_text("# Final Document\n\n## I. Introduction\n\n1. The Conference met.\n\n"
+                    "2. It adopted its agenda.\n\n## II. Review\n\n3. The Conference reviewed "
+                    "the Treaty.\n\n(a) Article VI first;\n\n4. It recommends further steps.\n",
+                    encoding="utf-8")
+    _, chunks = passages(path)
+    assert [(c.locator, c.heading) for c in chunks] == [
+        ("Paragraph 1", "I. Introduction"), ("Paragraph 2", "I. Introduction"),
+        ("Paragraph 3", "II. Review"), ("Paragraph 4", "II. Review")]
+    assert chunks[2].text.endswith("(a) Article VI first;")  # a sub-paragraph stays with its own

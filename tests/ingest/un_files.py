@@ -11,6 +11,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingest.settings import PROJECT_ROOT
 
@@ -19,6 +20,8 @@ NPT_TITLE = "Treaty on the Non-Proliferation of Nuclear Weapons"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI"]
 SYMBOL = "NPT/CONF.2026/WP.99"
 RUNNING_HEADER = "2026 Review Conference of the Parties to the NPT"
+CONFERENCE = "2026 Review Conference of the Parties to the Treaty, New York, 27 April-22 May 2026"
+MASTHEAD = ("United Nations", "Distr.: General", "3 May 2026", "Original: English")
 FOOTER_WORDS = ("Cookie settings", "Privacy policy", "©")
 
 _SENTENCE = ("The Parties shall exchange information on the verification of nuclear disarmament "
@@ -74,6 +77,22 @@ def reference_text() -> str:
     return REFERENCE.read_text(encoding="utf-8")
 
 
+def _masthead(pdf: Any) -> None:
+    """A UN document's first page: the organ in large type, circulation, date, language, and
+    the conference and agenda item in bold above the title."""
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.cell(0, 10, "United Nations", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for line in ("Distr.: General", "3 May 2026", "Original: English"):
+        pdf.cell(0, 5, line, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, CONFERENCE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 6, "Item 16 of the provisional agenda", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+
+
 def build_pdf(markdown: str, path: Path, metadata_title: bool = True) -> list[str]:
     """Write a UN-style PDF; return the paragraphs that run over a page break."""
     from fpdf import FPDF
@@ -97,6 +116,7 @@ def build_pdf(markdown: str, path: Path, metadata_title: bool = True) -> list[st
         pdf.set_title(doc.title)
     pdf.set_author("United Nations")
     pdf.add_page()
+    _masthead(pdf)
     pdf.set_font("Helvetica", "B", 16)
     pdf.multi_cell(0, 8, doc.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

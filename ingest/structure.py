@@ -19,6 +19,8 @@ _SENTENCE_END = re.compile(r"[。．.!?！？：:；;]$")
 _DATE = re.compile(r"\d{4}\s*年|\b(19|20)\d{2}\b")
 _ANNEX = re.compile(r"^(附件|Annex)\b", re.I)
 _STONES = re.compile(r"阶石|stepping[- ]stones?", re.I)
+# A treaty's preamble ends "… Have agreed as follows:"; people cite it as "the preamble".
+_PREAMBLE = re.compile(r"\bagreed as follows:?\s*$", re.I)
 _SPONSORS = re.compile(r"提交的联合工作文件|submitted by", re.I)
 
 
@@ -170,6 +172,14 @@ def _numbered_per_section(blocks: list[Block]) -> bool:
     return restarts or len(sections) < 2
 
 
+def _preamble_split(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """Return (the preamble, the rest): a treaty's preamble runs to "… agreed as follows:"."""
+    for i, block in enumerate(blocks):
+        if _PREAMBLE.search(block.text):
+            return blocks[:i + 1], blocks[i + 1:]
+    return [], blocks
+
+
 def numbered_locator(label: str, section_id: str, section: str) -> tuple[str, str]:
     """Return (unit id, locator) of a numbered paragraph as a person cites it: "Action 21",
     "Article III, paragraph 4", or "Paragraph 3" outside any section."""
@@ -223,6 +233,10 @@ def structure_markdown(blocks: list[Block]) -> list[Unit]:
                 units.append(_unit(_merge(run), unique(base), "section", title,
                                    heading=heading_path()))
             else:
+                preamble, run = _preamble_split(run)
+                if preamble:
+                    units.append(_unit(_merge(preamble), unique("preamble"), "paragraph",
+                                       "Preamble", heading=heading_path()))
                 for block in run:  # a paragraph outside any section: its own unit
                     loose += 1
                     kind = "footnote" if block.kind == "footnote" else "paragraph"

@@ -204,3 +204,16 @@ def test_paragraphs_numbered_through_a_final_document_are_cited_without_their_ch
         ("Paragraph 1", "I. Introduction"), ("Paragraph 2", "I. Introduction"),
         ("Paragraph 3", "II. Review"), ("Paragraph 4", "II. Review")]
     assert chunks[2].text.endswith("(a) Article VI first;")  # a sub-paragraph stays with its own
+
+
+def test_a_treaty_preamble_is_cited_as_the_preamble(tmp_path: Path) -> None:
+    path = tmp_path / "treaty.md"
+    path.write_text("# A Treaty\n\nThe States concluding this Treaty,\n\nConsidering the "
+                    "devastation of a nuclear war,\n\nHave agreed as follows:\n\n## Article I\n\n"
+                    "Each Party undertakes to do good.\n", encoding="utf-8")
+    _, chunks = passages(path)
+    assert [c.locator for c in chunks] == ["Preamble", "Article I"]
+    assert "devastation" in chunks[0].text
+    for fmt in ("pdf", "docx", "html"):
+        _, chunks = passages(build(fmt, reference_text(), tmp_path))
+        assert any(c.locator.startswith("Preamble") and "devastation" in c.text for c in chunks), fmt

@@ -190,75 +190,85 @@ def numbered_locator(label: str, section_id: str, section: str) -> tuple[str, st
     return f"para-{label}", f"Paragraph {label}"
 
 
+class _MarkdownUnits:
+    """Builds the units of a markdown text heading by heading (see structure_markdown)."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self.units: list[Unit] = []
+        self.has_title = _title_heading(blocks) is not None
+        self.per_section = _numbered_per_section(blocks)
+        self.path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
+        self.anchor: str | None = None
+        self.seen: set[str] = set()
+        self.loose = 0
+
+    def unique(self, uid: str) -> str:
+        base, n = uid, 1
+        while uid in self.seen:
+            n += 1
+            uid = f"{base}-{n}"
+        self.seen.add(uid)
+        return uid
+
+    def depth(self) -> int:
+        """Return how many open headings lie below the document title."""
+        return len(self.path) - (1 if self.has_title and self.path else 0)
+
+    def heading_path(self) -> str:
+        below = self.path[len(self.path) - self.depth():]
+        return " › ".join(t for _, t in below) or (self.path[0][1] if self.path else "")
+
+    def open(self, heading: Block) -> None:
+        m = _ANCHOR.search(heading.text)
+        title = heading.text[: m.start()].strip() if m else heading.text.strip()
+        while self.path and self.path[-1][0] >= heading.level:
+            self.path.pop()
+        self.path.append((heading.level, title))
+        self.anchor = m.group(1) if m else None
+
+    def add(self, block: Block, uid: str, kind: str, locator: str) -> None:
+        self.units.append(_unit(block, self.unique(uid), kind, locator, heading=self.heading_path()))
+
+    def close(self, blocks: list[Block]) -> None:
+        """Turn the content blocks under the current heading into units."""
+        in_section = self.depth() > 0 or self.anchor is not None
+        title = self.path[-1][1] if in_section else ""
+        base = self.anchor or _slug(title)
+        for run in _runs(blocks):
+            if run[0].kind == "numbered":
+                uid, locator = numbered_locator(run[0].label, base, title if self.per_section else "")
+                self.add(_merge(run), uid, "paragraph", locator)
+            elif in_section:
+                self.add(_merge(run), base, "section", title)
+            else:
+                preamble, run = _preamble_split(run)
+                if preamble:
+                    self.add(_merge(preamble), "preamble", "paragraph", "Preamble")
+                for block in run:  # a paragraph outside any section: its own unit
+                    self.loose += 1
+                    kind = "footnote" if block.kind == "footnote" else "paragraph"
+                    self.add(block, f"p-{self.loose}", kind, f"Paragraph {self.loose}")
+
+
 def structure_markdown(blocks: list[Block]) -> list[Unit]:
     """Return units of a markdown text: one per section (heading), anchored or not, and one
     per numbered paragraph ("1.", "Action 21:") with its locator as a person cites it.
 
     Text before the first heading, or under the document title alone, is one unit per
     paragraph; chunking splits a long section further at sentence boundaries."""
-    units: list[Unit] = []
-    title_block = _title_heading(blocks)
-    per_section = _numbered_per_section(blocks)
-    path: list[tuple[int, str]] = []  # (level, heading text) of the open headings
-    anchor: str | None = None
+    reader = _MarkdownUnits(blocks)
     pending: list[Block] = []
-    seen: set[str] = set()
-    loose = 0
-
-    def unique(uid: str) -> str:
-        base, n = uid, 1
-        while uid in seen:
-            n += 1
-            uid = f"{base}-{n}"
-        seen.add(uid)
-        return uid
-
-    def depth() -> int:  # open headings below the document title
-        return len(path) - (1 if title_block is not None and path else 0)
-
-    def heading_path() -> str:
-        return " › ".join(t for _, t in path[len(path) - depth():]) or (path[0][1] if path else "")
-
-    def flush() -> None:
-        nonlocal pending, loose
-        in_section = depth() > 0 or anchor is not None
-        title = path[-1][1] if in_section else ""
-        base = anchor or _slug(title)
-        for run in _runs(pending):
-            if run[0].kind == "numbered":
-                uid, locator = numbered_locator(run[0].label, base, title if per_section else "")
-                units.append(_unit(_merge(run), unique(uid), "paragraph", locator,
-                                   heading=heading_path()))
-            elif in_section:
-                units.append(_unit(_merge(run), unique(base), "section", title,
-                                   heading=heading_path()))
-            else:
-                preamble, run = _preamble_split(run)
-                if preamble:
-                    units.append(_unit(_merge(preamble), unique("preamble"), "paragraph",
-                                       "Preamble", heading=heading_path()))
-                for block in run:  # a paragraph outside any section: its own unit
-                    loose += 1
-                    kind = "footnote" if block.kind == "footnote" else "paragraph"
-                    units.append(_unit(block, unique(f"p-{loose}"), kind, f"Paragraph {loose}",
-                                       heading=heading_path()))
-        pending = []
-
     for block in blocks:
         if not block.is_content:
             continue
         if block.kind != "heading":
             pending.append(block)
             continue
-        flush()
-        m = _ANCHOR.search(block.text)
-        title = block.text[: m.start()].strip() if m else block.text.strip()
-        while path and path[-1][0] >= block.level:
-            path.pop()
-        path.append((block.level, title))
-        anchor = m.group(1) if m else None
-    flush()
-    return units
+        reader.close(pending)
+        pending = []
+        reader.open(block)
+    reader.close(pending)
+    return reader.units
 
 
 def structure(document: Document) -> list[Unit]:

@@ -11,7 +11,8 @@ not match the collection (a run killed halfway, an index copied without it) is n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,11 @@ import numpy as np
 from ingest import npzfile
 from ingest.documents import Chunk
 
-FORMAT = 1
+log = logging.getLogger(__name__)
+FORMAT = 2  # 2: provenance (origin, added_by, added_at, source_file)
 # Fields with few distinct values are stored once each and referenced by number.
-_SHARED = ("doc_id", "doc_title", "doc_kind", "language", "unit_kind", "heading", "doc_hash")
+_SHARED = ("doc_id", "doc_title", "doc_kind", "language", "unit_kind", "heading", "doc_hash",
+           "origin", "added_by", "added_at", "source_file")
 
 
 class Catalog(Mapping[str, Chunk]):
@@ -87,10 +90,21 @@ class Catalog(Mapping[str, Chunk]):
         return cls(*found) if found else None
 
     @classmethod
-    def current(cls, path: Path, stamp: str) -> Catalog | None:
-        """Return the saved catalog if it speaks for the collection stamped `stamp`, else None."""
+    def current(cls, path: Path, stamp: str, count: int | None = None) -> Catalog | None:
+        """Return the saved catalog if it speaks for the collection stamped `stamp` and holding
+        `count` passages, else None (saying why in the log).
+
+        The stamp alone is not enough: two writers at once each left a catalog of what they
+        saw, under a valid stamp, while the collection held both runs' passages."""
         catalog = cls.load(path) if stamp else None
-        return catalog if catalog is not None and catalog.stamp == stamp else None
+        if catalog is None or catalog.stamp != stamp:
+            return None
+        if count is not None and count != len(catalog):
+            log.warning("%s lists %d passages but the vector store holds %d: not used; the "
+                        "next `npt-assistant ingest` rebuilds it from the store", path,
+                        len(catalog), count)
+            return None
+        return catalog
 
     # -- reading ------------------------------------------------------------------------------
     def __getitem__(self, chunk_id: str) -> Chunk:
@@ -143,3 +157,23 @@ class Catalog(Mapping[str, Chunk]):
                      tokens=int(self._numbers["tokens"][row]),
                      renders=h["renders"].get(str(row)), refs=list(h["refs"].get(str(row), [])),
                      hash=h["hash"][row], **shared)
+
+
+def disagreements(store_ids: Collection[str] | int, catalog: Catalog,
+                  lexical_ids: Collection[str]) -> list[str]:
+    """Return how the vector store (its ids, or only its count), the catalog and the BM25 index
+    disagree about which passages exist: one line each, empty when they agree."""
+    problems = []
+    listed = set(catalog.ids)
+    if isinstance(store_ids, int):
+        if store_ids != len(listed):
+            problems.append(f"the vector store holds {store_ids} passages, the catalog {len(listed)}")
+    elif set(store_ids) != listed:
+        stored = set(store_ids)
+        problems.append(f"{len(stored - listed)} passages of the vector store are missing from "
+                        f"the catalog and {len(listed - stored)} listed there are not stored")
+    if set(lexical_ids) != listed:
+        lexical = set(lexical_ids)
+        problems.append(f"the BM25 index lacks {len(listed - lexical)} passages of the catalog "
+                        f"and has {len(lexical - listed)} it does not list")
+    return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 KINDS = ("official", "rendering", "note", "user")
@@ -42,6 +43,11 @@ class Document:
     format: str = "txt"
     hash: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    # Provenance, set by ingest (not part of the hash): "bundled" for the corpus shipped with
+    # the assistant, "user" for anything added locally, with who added it and when.
+    origin: str = "user"
+    added_by: str = ""
+    added_at: str = ""
 
     def __post_init__(self) -> None:
         if not self.hash:
@@ -96,6 +102,12 @@ class Chunk:
     tokens: int = 0
     hash: str = ""
     doc_hash: str = ""
+    # Provenance: "bundled" (shipped with the assistant) or "user" (added locally, whatever
+    # kind it declares), who added it, when (UTC, ISO 8601) and from which file.
+    origin: str = "user"
+    added_by: str = ""
+    added_at: str = ""
+    source_file: str = ""
 
     def __post_init__(self) -> None:
         if not self.hash:  # of what is embedded: a new heading means a new vector
@@ -123,8 +135,24 @@ class Chunk:
     def from_record(cls, text: str, meta: dict[str, Any]) -> Chunk:
         """Rebuild a chunk from its stored text and metadata."""
         m = dict(meta)
+        # Passages stored before provenance was recorded count as added locally until the
+        # next ingest says otherwise: a user's text must never pass for the bundled corpus.
+        m["origin"] = m.get("origin") or "user"
+        m["source_file"] = m.get("source_file") or m.get("path", "")
         span = (int(m.pop("span_start")), int(m.pop("span_end")))
         refs = [r for r in str(m.pop("refs", "")).split(",") if r]
         renders = m.pop("renders", "") or None
         fields = {k: m[k] for k in cls.__dataclass_fields__ if k in m}
         return cls(text=text, span=span, refs=refs, renders=renders, **fields)
+
+
+def provenance(chunk: Chunk, lang: str = "en") -> str:
+    """Return "added locally by … on … from …" for a user's passage; "" for the bundled corpus."""
+    if chunk.origin == "bundled":
+        return ""
+    who = chunk.added_by or ("未知用户" if lang == "zh" else "an unknown user")
+    when = chunk.added_at[:10] or "?"
+    name = Path(chunk.source_file).name or "?"
+    if lang == "zh":
+        return f"本地添加：{who}，{when}，文件 {name}"
+    return f"added locally by {who} on {when} from {name}"

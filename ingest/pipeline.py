@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import re
 import time
@@ -11,26 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.catalog import Catalog
+from ingest.catalog import Catalog, disagreements
 from ingest.chunk import chunk_document
 from ingest.documents import Chunk, Document, content_hash
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, add_words
-from ingest.loaders import (
-    MANIFEST,
-    SUPPORTED,
-    LoadError,
-    ManifestError,
-    load_document,
-    load_manifest,
-)
+from ingest.loaders import LoadError, load_document
+from ingest.lock import writer_lock
+from ingest.manifest import MANIFESTS, ManifestError, load_manifest
 from ingest.settings import Settings
+from ingest.sources import Holder, claim_ids, discover, origin_of
 from ingest.store import DocState, Store, ensure_writable, writing
 
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
-PIPELINE_VERSION = "4c"
+PIPELINE_VERSION = "5"  # 5: provenance (origin, added_by, added_at, source_file)
 EMBED_GROUP = 256  # chunks embedded together across small documents
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
@@ -60,22 +57,6 @@ class IngestReport:
         return self.chunks_embedded / self.seconds if self.seconds else 0.0
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Return the supported files under the given files and folders, sorted, no duplicates."""
-    found: set[Path] = set()
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            for p in path.rglob("*"):
-                if p.is_file() and p.suffix.lower() in SUPPORTED and not any(
-                    part.startswith(".") for part in p.relative_to(path).parts
-                ):
-                    found.add(p.resolve())
-        else:
-            found.add(path.resolve())
-    return sorted(found)
-
-
 def default_paths(settings: Settings) -> list[Path]:
     """Return the bundled corpus folder and the folder of user-added documents."""
     uploads = settings.data_dir / "documents"
@@ -90,7 +71,7 @@ def load_all(files: list[Path], settings: Settings, report: IngestReport,
     docs: list[Document] = []
     seen: dict[str, str] = {}
     for path in files:
-        if path.name == MANIFEST:
+        if path.name in MANIFESTS:
             continue
         try:
             if path.parent not in manifests:
@@ -149,10 +130,16 @@ def _stored(store: Store, col: Any, settings: Settings
     """Return what the index holds: every passage (None: read them at the end) and each
     document's state.
 
-    From the catalog the last complete run left, when it matches `col`: then nothing is read
-    back from Chroma (paging 100k passages' metadata out of it takes ~20 s). Otherwise the
-    states come from Chroma's chunk metadata, the ground truth."""
-    catalog = Catalog.current(settings.catalog_path, store.stamp(col))
+    From the catalog the last complete run left, when it lists exactly the passages `col`
+    holds: then nothing but their ids is read back from Chroma (paging 100k passages' metadata
+    out of it takes ~20 s; their ids, ~0.3 s). Otherwise the states come from Chroma's chunk
+    metadata, the ground truth, and the end of the run rewrites catalog and BM25 from it."""
+    ids = store.ids(col)
+    catalog = Catalog.current(settings.catalog_path, store.stamp(col), len(ids))
+    if catalog is not None and set(catalog.ids) != set(ids):
+        log.warning("%s: %s; rebuilding it from the vector store", settings.catalog_path,
+                    "; ".join(disagreements(ids, catalog, catalog.ids)))
+        catalog = None
     if catalog is None or catalog.documents is None:
         return None, store.doc_states()
     states: dict[str, DocState] = {}
@@ -165,36 +152,32 @@ def _stored(store: Store, col: Any, settings: Settings
     return {cid: catalog[cid] for cid in catalog}, states
 
 
-def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
-           prune: bool = False, progress: Callable[[str, int, int], None] | None = None,
-           embedder: Embedder | None = None, kind: str | None = None) -> IngestReport:
-    """Bring the index in line with the given files; return what changed."""
-    started = time.perf_counter()
-    report = IngestReport()
-    files = discover(paths if paths else default_paths(settings))
-    docs = load_all(files, settings, report, kind)
+def _admit(docs: list[Document], settings: Settings, states: dict[str, DocState],
+           report: IngestReport, prune: bool, added_by: str) -> list[Document]:
+    """Give each document its provenance and run hash; return those that may take their id.
 
-    # Refuse a read-only or unwritable data dir before touching anything.
-    ensure_writable(settings.data_dir)
-    embedder = embedder or Embedder(settings)
-    fingerprint = embedder.fingerprint()
-    store = Store(settings)
-    if store.exists() and store.embedder_name() not in (fingerprint, None):
-        log.warning("index built with another embedder (%s): rebuilding", store.embedder_name())
-        rebuild = True
-    target = Store(settings, name=f"{settings.collection}-rebuild") if rebuild else store
-    if rebuild and target.exists():
-        target.client.delete_collection(target.name)
-    col = target.collection(embedder=fingerprint)
-    lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
-    known, states = ({}, {}) if rebuild else _stored(store, col, settings)
-    written: dict[str, tuple[str, int]] = {}  # document id -> (path, chunks) written this run
+    The hash covers the pipeline version and the origin, so a change of either redoes the
+    document (its metadata; unchanged text keeps its vector)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for doc in docs:
+        doc.origin = origin_of(doc.path, settings.corpus_dir)
+        doc.added_by, doc.added_at = added_by, now
+        doc.hash = content_hash(
+            f"{doc.hash}|{PIPELINE_VERSION}|{settings.max_chunk_tokens}|{doc.origin}")
+    indexed = {d: Holder(st.path, next(iter(st.hashes)) if len(st.hashes) == 1 else "")
+               for d, st in states.items()}
+    kept, refused = claim_ids(docs, settings.corpus_dir, indexed, prune)
+    report.errors += refused
+    return kept
 
+
+def _plan(docs: list[Document], states: dict[str, DocState], settings: Settings,
+          report: IngestReport) -> list[tuple[Document, list[Chunk]]]:
+    """Return the documents to (re)write with their chunks; the rest are unchanged or failed."""
     todo: list[tuple[Document, list[Chunk]]] = []
     for doc in docs:
-        doc.hash = content_hash(f"{doc.hash}|{PIPELINE_VERSION}|{settings.max_chunk_tokens}")
         state = states.get(doc.id)
-        if state and state.complete(doc.hash):
+        if state and state.complete(doc.hash) and state.path == doc.path:
             report.unchanged.append(doc.id)
             continue
         try:
@@ -207,91 +190,193 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
             report.errors.append(f"{doc.path}: no text to index")
             continue
         todo.append((doc, chunks))
+    return todo
 
+
+@dataclass
+class _Run:
+    """What one ingest writes to, and what it has written so far."""
+
+    store: Store
+    col: Any
+    lexical: LexicalIndex
+    known: dict[str, Chunk] | None  # every passage, when the catalog was current
+    states: dict[str, DocState]
+    report: IngestReport
+    written: dict[str, tuple[str, int]] = field(default_factory=dict)  # doc -> (path, chunks)
+    changed: set[str] = field(default_factory=set)
+
+
+def _write(run: _Run, todo: list[tuple[Document, list[Chunk]]], embedder: Embedder,
+           progress: Callable[[str, int, int], None] | None) -> None:
+    """Embed and write the planned documents, batch by batch."""
+    total = sum(len(c) for _, c in todo)
+    done = 0
+    for batch in _batches(todo, EMBED_GROUP):
+        # Plan every document of the batch, embed all their new text in one call (the model
+        # sorts by length and fills its batches), then write document by document so a
+        # crash loses at most the documents not yet written.
+        plans = []
+        for doc, chunks in batch:
+            state = run.states.get(doc.id)
+            stored = run.store.existing_meta(run.col, [c.id for c in chunks]) if state else {}
+            fresh = [c for c in chunks if stored.get(c.id, {}).get("hash") != c.hash]
+            _keep_provenance(doc, chunks, stored, fresh, state)
+            plans.append((doc, chunks, state, fresh, [c for c in chunks if c not in fresh]))
+        t0 = time.perf_counter()
+        vectors = embedder.passages([c.embed_text for p in plans for c in p[3]])
+        run.report.embed_seconds += time.perf_counter() - t0
+        offset = 0
+        for doc, chunks, state, fresh, same in plans:
+            _write_document(run, doc, chunks, state, fresh, same,
+                            vectors[offset:offset + len(fresh)])
+            offset += len(fresh)
+            done += len(chunks)
+            if progress:
+                progress(doc.id, done, total)
+
+
+def _keep_provenance(doc: Document, chunks: list[Chunk], stored: dict[str, dict[str, Any]],
+                     fresh: list[Chunk], state: DocState | None) -> None:
+    """Keep who added a document, and when, through a refresh that changes none of its text
+    (a new pipeline version): provenance tells who put this text in, not who ran ingest last."""
+    if fresh or state is None or set(state.chunk_ids) != {c.id for c in chunks}:
+        return
+    first = stored.get(chunks[0].id, {})
+    if first.get("added_at") and first.get("source_file") == doc.path:
+        doc.added_by, doc.added_at = str(first.get("added_by", "")), str(first["added_at"])
+        for c in chunks:
+            c.added_by, c.added_at = doc.added_by, doc.added_at
+
+
+def _write_document(run: _Run, doc: Document, chunks: list[Chunk], state: DocState | None,
+                    fresh: list[Chunk], same: list[Chunk], vectors: Any) -> None:
+    """Write one document: new vectors, refreshed metadata, stale chunks removed."""
+    extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source, "date": doc.date}
+    run.store.upsert(run.col, fresh, vectors, extra)
+    if same:  # text unchanged: keep the vector, refresh what the document says of it
+        for i in range(0, len(same), 500):
+            part = same[i:i + 500]
+            run.col.update(ids=[c.id for c in part],
+                           metadatas=[{**c.to_metadata(), **extra} for c in part])
+    stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
+    run.store.delete(run.col, stale)
+    run.lexical.remove(stale)
+    run.changed.update(c.id for c in chunks)
+    run.written[doc.id] = (doc.path, len(chunks))
+    if run.known is not None:
+        for cid in stale:
+            run.known.pop(cid, None)
+        run.known.update((c.id, c) for c in chunks)
+    run.report.chunks_embedded += len(fresh)
+    run.report.tokens_embedded += sum(c.tokens for c in fresh)
+    (run.report.updated if state else run.report.added).append(doc.id)
+    log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
+
+
+def _prune(run: _Run, loaded: set[str], prune: bool) -> None:
+    """Remove (with --prune) or report the indexed documents whose files are gone."""
+    for doc_id, state in run.states.items():
+        if doc_id in loaded or Path(state.path).exists():
+            continue
+        if prune:
+            run.store.delete(run.col, state.chunk_ids)
+            run.lexical.remove(state.chunk_ids)
+            if run.known is not None:
+                for cid in state.chunk_ids:
+                    run.known.pop(cid, None)
+            run.report.pruned.append(doc_id)
+        else:
+            run.report.missing.append(doc_id)
+
+
+def _finish(run: _Run, settings: Settings) -> None:
+    """Bring BM25 and the catalog in line with the collection, then stamp all three."""
+    all_chunks = run.store.all_chunks() if run.known is None else \
+        sorted(run.known.values(), key=lambda c: (c.doc_id, c.position))
+    run.report.chunks_total = len(all_chunks)
+    glossary = glossary_entries(all_chunks)
+    lexical = run.lexical
+    if _words(glossary) != _words(lexical.glossary):
+        # New glossary terms change how Chinese is segmented: re-tokenise everything.
+        add_words(_words(glossary))
+        lexical = LexicalIndex()
+    lexical.glossary = glossary
+    ids = {c.id for c in all_chunks}
+    lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
+    for c in all_chunks:
+        if c.id in run.changed or c.id not in lexical.docs:
+            lexical.add(c.id, c.embed_text)
+    stamp = uuid.uuid4().hex
+    lexical.save(settings.lexical_path, stamp)
+    documents = {d: (st.path, st.expected) for d, st in run.states.items()} | run.written
+    Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
+    run.store.set_stamp(run.col, stamp)  # last: only now do the two files speak for the collection
+    (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
+
+
+def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
+           prune: bool = False, progress: Callable[[str, int, int], None] | None = None,
+           embedder: Embedder | None = None, notice: Callable[[str], None] | None = None,
+           added_by: str | None = None, wait: float = 600.0,
+           kind: str | None = None) -> IngestReport:
+    """Bring the index in line with the given files; return what changed.
+
+    One ingest at a time writes to a data dir: another waits for it up to `wait` seconds,
+    saying so through `notice`, then gives up with LockTimeout (a StoreError)."""
+    started = time.perf_counter()
+    report = IngestReport()
+    # Refuse a read-only or unwritable data dir before touching anything.
+    ensure_writable(settings.data_dir)
+    embedder = embedder or Embedder(settings)
+    with writer_lock(settings.data_dir, wait, notice or log.warning):
+        _ingest_locked(paths, settings, report, embedder, rebuild, prune, progress,
+                       added_by or _user(), kind)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestReport,
+                   embedder: Embedder, rebuild: bool, prune: bool,
+                   progress: Callable[[str, int, int], None] | None, added_by: str,
+                   kind: str | None = None) -> None:
+    fingerprint = embedder.fingerprint()
+    store = Store(settings)
+    if store.exists() and store.embedder_name() not in (fingerprint, None):
+        log.warning("index built with another embedder (%s): rebuilding", store.embedder_name())
+        rebuild = True
+    roots = list(paths) if paths else default_paths(settings)
+    if rebuild and store.exists():
+        # A rebuild keeps every document indexed today whose file is still there.
+        roots += sorted({Path(st.path) for st in store.doc_states().values()
+                         if Path(st.path).is_file()})
+    files = discover(roots, report.errors)
+    docs = load_all(files, settings, report, kind)
+    target = Store(settings, name=f"{settings.collection}-rebuild") if rebuild else store
+    if rebuild and target.exists():
+        target.client.delete_collection(target.name)
+    col = target.collection(embedder=fingerprint)
+    lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
+    known, states = ({}, {}) if rebuild else _stored(store, col, settings)
+    docs = _admit(docs, settings, states, report, prune, added_by)
+    todo = _plan(docs, states, settings, report)
+    run = _Run(target, col, lexical, known, states, report)
     with writing(settings.chroma_url or settings.data_dir):
         # Until this run completes, the snapshot on disk no longer describes the collection.
         store.set_stamp(col, "")
-        changed: set[str] = set()
-        total = sum(len(c) for _, c in todo)
-        done = 0
-        for batch in _batches(todo, EMBED_GROUP):
-            # Plan every document of the batch, embed all their new text in one call (the model
-            # sorts by length and fills its batches), then write document by document so a
-            # crash loses at most the documents not yet written.
-            plans = []
-            for doc, chunks in batch:
-                state = states.get(doc.id)
-                stored = store.existing_hashes(col, [c.id for c in chunks]) if state else {}
-                fresh = [c for c in chunks if stored.get(c.id) != c.hash]
-                plans.append((doc, chunks, state, fresh, [c for c in chunks if c not in fresh]))
-            t0 = time.perf_counter()
-            vectors = embedder.passages([c.embed_text for p in plans for c in p[3]])
-            report.embed_seconds += time.perf_counter() - t0
-            offset = 0
-            for doc, chunks, state, fresh, same in plans:
-                extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source,
-                         "date": doc.date}
-                store.upsert(col, fresh, vectors[offset:offset + len(fresh)], extra)
-                offset += len(fresh)
-                if same:  # text unchanged: keep the vector, refresh what the document says of it
-                    for i in range(0, len(same), 500):
-                        part = same[i:i + 500]
-                        col.update(ids=[c.id for c in part],
-                                   metadatas=[{**c.to_metadata(), **extra} for c in part])
-                stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
-                store.delete(col, stale)
-                lexical.remove(stale)
-                changed.update(c.id for c in chunks)
-                written[doc.id] = (doc.path, len(chunks))
-                if known is not None:
-                    for cid in stale:
-                        known.pop(cid, None)
-                    known.update((c.id, c) for c in chunks)
-                report.chunks_embedded += len(fresh)
-                report.tokens_embedded += sum(c.tokens for c in fresh)
-                (report.updated if state else report.added).append(doc.id)
-                done += len(chunks)
-                log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
-                if progress:
-                    progress(doc.id, done, total)
-
-        loaded = {d.id for d in docs}
-        for doc_id, state in states.items():
-            if doc_id in loaded or Path(state.path).exists():
-                continue
-            if prune:
-                store.delete(col, state.chunk_ids)
-                lexical.remove(state.chunk_ids)
-                if known is not None:
-                    for cid in state.chunk_ids:
-                        known.pop(cid, None)
-                report.pruned.append(doc_id)
-            else:
-                report.missing.append(doc_id)
-
+        _write(run, todo, embedder, progress)
+        _prune(run, {d.id for d in docs}, prune)
         if rebuild:
             if store.exists():
                 store.client.delete_collection(store.name)
             col.modify(name=store.name)
-        all_chunks = store.all_chunks() if known is None else \
-            sorted(known.values(), key=lambda c: (c.doc_id, c.position))
-        report.chunks_total = len(all_chunks)
-        glossary = glossary_entries(all_chunks)
-        if _words(glossary) != _words(lexical.glossary):
-            # New glossary terms change how Chinese is segmented: re-tokenise everything.
-            add_words(_words(glossary))
-            lexical = LexicalIndex()
-        lexical.glossary = glossary
-        ids = {c.id for c in all_chunks}
-        lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
-        for c in all_chunks:
-            if c.id in changed or c.id not in lexical.docs:
-                lexical.add(c.id, c.embed_text)
-        stamp = uuid.uuid4().hex
-        lexical.save(settings.lexical_path, stamp)
-        documents = {d: (st.path, st.expected) for d, st in states.items()} | written
-        Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
-        store.set_stamp(col, stamp)  # last: only now do the two files speak for the collection
-        (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
-    report.seconds = time.perf_counter() - started
-    return report
+        run.store = store
+        _finish(run, settings)
+
+
+def _user() -> str:
+    """Return the name of the person running ingest (for provenance)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "unknown"

@@ -227,13 +227,21 @@ class Store:
         chunks.sort(key=lambda c: (c.doc_id, c.position))
         return chunks
 
-    def existing_hashes(self, col: Any, ids: list[str]) -> dict[str, str]:
-        """Return chunk id -> stored content hash for those ids that exist."""
-        out: dict[str, str] = {}
+    def existing_meta(self, col: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Return chunk id -> stored metadata (content hash, provenance…) for the ids stored."""
+        out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             got = col.get(ids=ids[i:i + BATCH], include=["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                out[cid] = str((meta or {}).get("hash", ""))
+                out[cid] = dict(meta or {})
+        return out
+
+    def ids(self, col: Any) -> list[str]:
+        """Return the id of every stored chunk (ids only: ~0.3 s at 100k chunks)."""
+        out: list[str] = []
+        total = col.count()
+        for offset in range(0, total, 20000):
+            out += col.get(include=[], limit=20000, offset=offset)["ids"]
         return out
 
     def query_collection(self, col: Any, vector: np.ndarray, n: int,

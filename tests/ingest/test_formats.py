@@ -28,6 +28,7 @@ from tests.ingest.un_files import (
     build_docx,
     build_html,
     build_pdf,
+    build_word_like_pdf,
     reference_text,
 )
 
@@ -217,3 +218,15 @@ def test_a_treaty_preamble_is_cited_as_the_preamble(tmp_path: Path) -> None:
     for fmt in ("pdf", "docx", "html"):
         _, chunks = passages(build(fmt, reference_text(), tmp_path))
         assert any(c.locator.startswith("Preamble") and "devastation" in c.text for c in chunks), fmt
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_word_processor_pdf_with_embedded_font_and_justified_text(source: str, tmp_path: Path) -> None:
+    text, title = SOURCES[source]
+    path = tmp_path / "word.pdf"
+    build_word_like_pdf(text(), path)
+    doc, chunks = passages(path)
+    assert doc.title == title  # no metadata: the wrapped bold title, joined again
+    assert len(articles_found(chunks)) >= 10
+    assert not any(SYMBOL in c.text or re.search(r"\b\d/9\b", c.text) for c in chunks)
+    assert not any("  " in c.text for c in chunks)  # justified spacing reads as one space

@@ -137,6 +137,48 @@ def build_pdf(markdown: str, path: Path, metadata_title: bool = True) -> list[st
     return crossing
 
 
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def build_word_like_pdf(markdown: str, path: Path) -> None:
+    """Write a PDF the way word processors do: an embedded TrueType subset, justified text, a
+    title wrapped over two lines, the symbol on alternating sides and an "N/9" page number."""
+    import pytest
+    from fpdf import FPDF
+
+    if not (DEJAVU / "DejaVuSerif-Bold.ttf").is_file():
+        pytest.skip(f"DejaVu fonts absent ({DEJAVU}): the Word-like PDF needs a TrueType font")
+
+    class WordDocument(FPDF):
+        def header(self) -> None:
+            self.set_font("Serif", size=9)
+            self.cell(0, 5, SYMBOL, align="L" if self.page_no() % 2 else "R", new_x="LMARGIN",
+                      new_y="NEXT")
+            self.ln(3)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Serif", size=9)
+            self.cell(0, 5, f"{self.page_no()}/9", align="C")
+
+    doc = parse(markdown)
+    pdf = WordDocument()
+    pdf.add_font("Serif", "", str(DEJAVU / "DejaVuSerif.ttf"))
+    pdf.add_font("Serif", "B", str(DEJAVU / "DejaVuSerif-Bold.ttf"))
+    pdf.add_page()
+    pdf.set_font("Serif", "B", 14)
+    pdf.multi_cell(100, 7, doc.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for kind, text in doc.blocks:
+        pdf.set_font("Serif", "B" if kind == "heading" else "", 11 if kind == "heading" else 10.5)
+        if kind == "heading":
+            pdf.cell(0, 7, text, align="C", new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.multi_cell(0, 5, text, align="J", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1.5)
+    pdf.output(str(path))
+
+
 def build_docx(markdown: str, path: Path) -> None:
     """Write a DOCX: a Title paragraph, the title in core properties, headings as Heading 1."""
     import docx

@@ -82,3 +82,31 @@ def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
                                     "keep one entry")
             entries[file], origin[file] = entry, path
     return entries
+
+
+def declare(path: Path, **fields: Any) -> None:
+    """Record fields (kind, title…) for one file in the documents.yaml beside it, so that every
+    later ingest reads them again (a kind given once to `ingest --kind` or chosen at upload
+    would otherwise be forgotten by the next run). Other entries are kept; comments are not."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    unknown = set(fields) - set(FIELDS[1:])
+    if unknown or ("kind" in fields and fields["kind"] not in KINDS):
+        raise ManifestError(f"{path}: cannot declare {sorted(fields)}; fields: {list(FIELDS[1:])}, "
+                            f"kinds: {KINDS}")
+    manifest = path.parent / MANIFESTS[1]
+    docs = list(_entries(manifest).values()) if manifest.is_file() else []
+    entry = next((d for d in docs if d["file"] == path.name), None)
+    if entry is None:
+        entry = {"file": path.name}
+        docs.append(entry)
+    entry.update(fields)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".documents.", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yaml.safe_dump({"documents": docs}, out, allow_unicode=True, sort_keys=False)
+        os.replace(tmp, manifest)  # atomic: a reader sees the old manifest or the new one
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -239,3 +239,20 @@ def test_ingest_kind_flag_reaches_every_file_of_the_folder(tmp_path: Path) -> No
     docs = load_all(sorted(tmp_path.iterdir()), Settings(data_dir=tmp_path / "data"), report,
                     kind=args.kind)
     assert {d.id: d.kind for d in docs} == {"npt": "official", "memo": "note"} and report.ok
+
+
+def test_a_declared_kind_is_kept_in_documents_yaml_for_later_ingests(tmp_path: Path) -> None:
+    from ingest.manifest import declare
+
+    (tmp_path / "documents.yaml").write_text(
+        "documents:\n  - file: other.md\n    title: Other\n", encoding="utf-8")
+    path = tmp_path / "npt.md"
+    path.write_text("# The NPT\n\nText.\n", encoding="utf-8")
+    declare(path, kind="official")
+    declare(path, title="The Treaty")
+    entries = load_manifest(tmp_path)
+    assert entries["npt.md"] == {"file": "npt.md", "kind": "official", "title": "The Treaty"}
+    assert entries["other.md"]["title"] == "Other"
+    assert load_document(path, entries["npt.md"]).kind == "official"
+    with pytest.raises(ManifestError, match="cannot declare"):
+        declare(path, kind="rumour")

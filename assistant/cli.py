@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--k", type=int, default=5)
     r.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
-    r.add_argument("--tolerance", type=float, default=0.02)
+    r.add_argument("--tolerance", type=float, default=0.02,
+                   help="a metric may drop by this much, or one question's worth if larger")
+    r.add_argument("--accept-config-change", action="store_true",
+                   help="compare even though the embedder or the corpus changed since the baseline")
     r.set_defaults(func=_eval_run)
     return parser
 
@@ -135,7 +138,7 @@ def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
     from eval.run import main as eval_main
 
     return eval_main(args.set, args.out, settings, k=args.k, baseline=args.baseline,
-                     tolerance=args.tolerance)
+                     tolerance=args.tolerance, accept_config_change=args.accept_config_change)
 
 
 def main(argv: list[str] | None = None) -> int:

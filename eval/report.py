@@ -6,33 +6,32 @@ import json
 from pathlib import Path
 from typing import Any
 
-HIGHER_BETTER = ("hit_at_1", "hit_at_k", "mrr", "recall_at_k", "citation_precision",
-                 "citation_recall", "answer_match", "abstention_accuracy")
-LOWER_BETTER = ("false_abstention_rate",)
-# Reported beside the gate but not gating: they depend on the machine's load.
-INFORMATIONAL = ("cited_chars_median", "latency_p50_ms", "latency_p95_ms")
-SUMMARY_ORDER = (*HIGHER_BETTER, *LOWER_BETTER, *INFORMATIONAL)
+from eval.gate import ALL, GATED, INFORMATIONAL, Verdict
+
+SUMMARY_ORDER = (*GATED, *INFORMATIONAL)
+LATENCY = ("latency_p50_ms", "latency_p95_ms")
+MARK = {"regressed": "[red]REGRESSED[/red]", "missing": "[red]MISSING[/red]",
+        "worse": "[yellow]worse[/yellow] (allowed)", "better": "[green]better[/green]",
+        "same": "", "new": "new", "not gated": "(not gated)"}
 
 
-def compare(old: dict[str, Any], new: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
-    """Return each metric's change; `regressed` when it got worse by more than tolerance."""
-    changes = []
-    same_config = {k: v for k, v in old.get("config", {}).items()
-                   if new.get("config", {}).get(k) != v}
-    for name in SUMMARY_ORDER:
-        a = old.get("summary", {}).get(name)
-        b = new.get("summary", {}).get(name)
-        if a is None or b is None:
-            continue
-        delta = b - a
-        worse = (-delta if name in HIGHER_BETTER else delta if name in LOWER_BETTER else 0.0)
-        changes.append({"metric": name, "old": a, "new": b, "delta": round(delta, 4),
-                        "regressed": worse > tolerance, "gating": name not in INFORMATIONAL,
-                        "config_changed": sorted(same_config)})
-    return changes
+def machine_note(report: dict[str, Any]) -> str:
+    """Return which machine and load latency figures come from ("2 cores, load 0.9 → 1.4")."""
+    m = report.get("machine") or {}
+    if not m:
+        return "machine not recorded"
+    load = m.get("load_avg_1min")
+    end = m.get("load_avg_1min_end")
+    trend = f"{load:.2f}" + (f" → {end:.2f}" if end is not None else "") if load is not None else "?"
+    return f"{m.get('cores', '?')} cores, load {trend}"
+
+
+def _label(name: str, report: dict[str, Any]) -> str:
+    return f"{name} ({machine_note(report)})" if name in LATENCY else name
 
 
 def print_summary(report: dict[str, Any], console: Any) -> None:
+    """Print the summary table: every metric overall and per language."""
     from rich.table import Table
 
     s = report["summary"]
@@ -43,27 +42,33 @@ def print_summary(report: dict[str, Any], console: Any) -> None:
     for lang in langs:
         table.add_column(lang, justify="right")
     for name in SUMMARY_ORDER:
-        table.add_row(name, _fmt(s.get(name)), *[_fmt(report["by_lang"][lang].get(name))
-                                                for lang in langs])
+        table.add_row(_label(name, report), _fmt(s.get(name)),
+                      *[_fmt(report["by_lang"][lang].get(name)) for lang in langs])
     console.print(table)
 
 
-def print_comparison(changes: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any],
+def print_comparison(verdict: Verdict, old: dict[str, Any], new: dict[str, Any],
                      console: Any) -> None:
+    """Print what got better or worse against the baseline, then why the gate fails, if it does."""
     from rich.table import Table
 
-    table = Table(title="change against baseline")
-    for col in ("metric", "baseline", "now", "change", ""):
-        table.add_column(col)
-    for c in changes:
-        mark = "[red]worse[/red]" if c["regressed"] else ""
-        if not c["gating"]:
-            mark = "(not gated)"
-        table.add_row(c["metric"], _fmt(c["old"]), _fmt(c["new"]), f"{c['delta']:+.4f}", mark)
+    table = Table(title="change against the baseline")
+    for col in ("group", "metric", "baseline", "now", "change", "allowed drop", ""):
+        table.add_column(col, justify="right" if col in ("baseline", "now", "change") else "left")
+    for c in verdict.changes:
+        if c.group != ALL and c.status == "same":
+            continue  # per-language rows only when something moved
+        name = c.metric
+        if c.metric in LATENCY:
+            name = f"{c.metric} (baseline {machine_note(old)}; now {machine_note(new)})"
+        table.add_row(c.group, name, _fmt(c.old), _fmt(c.new),
+                      "–" if c.delta is None else f"{c.delta:+.4f}",
+                      "" if c.allowed is None else f"{c.allowed:.4f}", MARK[c.status])
     console.print(table)
-    if changes and changes[0]["config_changed"]:
-        console.print(f"configuration differs from the baseline in: "
-                      f"{', '.join(changes[0]['config_changed'])}")
+    for note in verdict.notes:
+        console.print(f"note: {note}", highlight=False)
+    for failure in verdict.failures:
+        console.print(f"[red]gate:[/red] {failure}", highlight=False)
 
 
 def _fmt(value: Any) -> str:
@@ -79,10 +84,18 @@ def markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
     out = [f"# Evaluation report: {report['set']}", "",
            f"- created: {report['created']}", f"- k: {report['k']}",
-           f"- items: {report['items']} ({s['scored_turns']} scored turns)"]
-    out += [f"- {k}: `{v}`" for k, v in report["config"].items()]
+           f"- items: {report['items']} ({s['scored_turns']} scored turns)",
+           f"- set file sha256: `{report.get('set_sha256', '?')}`",
+           f"- machine: {machine_note(report)}"]
+    config = dict(report["config"])
+    tuning = config.pop("settings", {})
+    out += [f"- {k}: `{v}`" for k, v in config.items()]
     out += ["", "## Summary", "", "| metric | value |", "|---|---|"]
-    out += [f"| {name} | {_fmt(s.get(name))} |" for name in SUMMARY_ORDER]
+    out += [f"| {_label(name, report)} | {_fmt(s.get(name))} |" for name in SUMMARY_ORDER]
+    if tuning:
+        out += ["", "## Settings (every value that shapes retrieval and answers)", "",
+                "| setting | value |", "|---|---|"]
+        out += [f"| {k} | `{json.dumps(v, ensure_ascii=False)}` |" for k, v in tuning.items()]
     for key, title in (("by_category", "By category"), ("by_lang", "By language")):
         groups = report[key]
         cols = ("hit_at_1", "mrr", "recall_at_k", "citation_precision", "abstention_accuracy",
@@ -123,8 +136,10 @@ def _failed(row: dict[str, Any]) -> bool:
             or m.get("answer_match", 1.0) < 1.0)
 
 
-def chart(report: dict[str, Any], path: Path) -> None:
-    """Write report.png: metrics by category, and the latency distribution."""
+def figure(report: dict[str, Any]) -> Any:
+    """Return the chart: metrics by category, and the latency distribution.
+
+    Legends sit above their plots, never on them: a legend inside the axes hid a bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,7 +147,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     cats = list(report["by_category"])
     names = ("hit_at_1", "mrr", "citation_precision", "abstention_accuracy")
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [2, 1]})
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         values = [report["by_category"][c].get(name) or 0.0 for c in cats]
@@ -140,17 +155,25 @@ def chart(report: dict[str, Any], path: Path) -> None:
     ax1.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(cats))])
     ax1.set_xticklabels(cats, rotation=20, ha="right")
     ax1.set_ylim(0, 1.05)
-    ax1.set_title(f"{report['set']}: metrics by category")
-    ax1.legend(fontsize=8, loc="lower left")
+    ax1.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=len(names),
+               title=f"{report['set']}: metrics by category", title_fontsize=9, frameon=False)
     lat = [r["latency_ms"] for r in report["results"]]
     ax2.hist(lat, bins=20, color="#4c72b0")
     s = report["summary"]
     for q, style in (("latency_p50_ms", "--"), ("latency_p95_ms", ":")):
         ax2.axvline(s[q], color="k", linestyle=style, label=f"{q[8:11]} {s[q]:.0f} ms")
-    ax2.set_title("latency per question (ms)")
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, frameon=False,
+               title=f"latency per question, ms ({machine_note(report)})", title_fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    return fig
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    """Write report.png (see `figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(report)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

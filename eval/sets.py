@@ -1,17 +1,31 @@
-"""Load and validate question sets in the format of eval/FORMAT.md."""
+"""Load and validate question sets in the format of eval/FORMAT.md.
+
+The YAML is composed into nodes first, so every problem can name its line; the expanded size
+of the node graph is checked before anything is built (a few hundred bytes of nested aliases
+can stand for billions of nodes); then pydantic models check every field's type. The result is
+plain dataclasses."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
-TOP_KEYS = {"name", "items", "description"}
-ITEM_KEYS = {"id", "question", "turns", "lang", "category", "expect"}
-TURN_KEYS = {"question", "expect"}
-EXPECT_KEYS = {"passages", "answer_contains", "abstain"}
+MAX_BYTES = 5_000_000
+# Nodes after expanding every alias. dev.yaml has ~2,000; a "billion laughs" has 10**9.
+MAX_NODES = 200_000
 
 
 class SetError(Exception):
@@ -47,108 +61,302 @@ class QuestionSet:
     name: str
     items: list[Item]
     path: str = ""
+    sha256: str = ""  # of the file's bytes: a report says exactly which questions it scored
 
 
-def _groups(value: Any, where: str, key: str) -> list[list[str]]:
-    if value is None:
-        return []
+# -- field types: each says what it accepts in words a set's author can act on ---------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _alternative(value: Any) -> str:
+    if not (isinstance(value, str) or _is_number(value)):
+        raise ValueError(f"must be text, not {_kind(value)}")
+    if not str(value).strip():
+        raise ValueError("empty alternative")
+    return str(value)
+
+
+def _group(value: Any) -> Any:
+    if isinstance(value, str) or _is_number(value):
+        return [value]  # a lone string is a group of one alternative
     if not isinstance(value, list):
-        raise SetError(f"{where}: '{key}' must be a list of lists of alternatives")
-    groups: list[list[str]] = []
-    for i, group in enumerate(value, 1):
-        alts = [group] if isinstance(group, str) else group
-        if not isinstance(alts, list) or not alts:
-            raise SetError(f"{where}: '{key}' group {i} has no alternatives")
-        for alt in alts:
-            if not isinstance(alt, (str, int, float)) or not str(alt).strip():
-                raise SetError(f"{where}: '{key}' group {i} has an empty alternative")
-        groups.append([str(a) for a in alts])
-    return groups
-
-
-def _expect(value: Any, where: str) -> Expect:
-    if value is None:
-        return Expect()
-    if not isinstance(value, dict):
-        raise SetError(f"{where}: 'expect' must be a mapping")
-    unknown = set(value) - EXPECT_KEYS
-    if unknown:
-        raise SetError(f"{where}: unknown key(s) in expect: {sorted(unknown)} "
-                       f"(allowed: {sorted(EXPECT_KEYS)})")
-    abstain = value.get("abstain", False)
-    if not isinstance(abstain, bool):
-        raise SetError(f"{where}: 'abstain' must be true or false")
-    return Expect(passages=_groups(value.get("passages"), where, "passages"),
-                  answer_contains=_groups(value.get("answer_contains"), where, "answer_contains"),
-                  abstain=abstain)
-
-
-def _question(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise SetError(f"{where}: missing or empty 'question'")
+        raise ValueError(f"must be a list of alternatives, not {_kind(value)}")
     return value
 
 
+def _non_empty(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("has no alternatives")
+    return value
+
+
+def _groups(value: Any) -> Any:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of lists of alternatives, not {_kind(value)}")
+    return value
+
+
+def _abstain(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {value!r}")
+    return value
+
+
+def _question(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, not {_kind(value)}")
+    if not value.strip():
+        raise ValueError("is empty")
+    return value
+
+
+def _item_id(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(f"must be text or a whole number, not the decimal {value!r}; "
+                         f"quote it (id: '{value}')")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be non-empty text, not {_kind(value)}")
+    return value
+
+
+def _label(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) or _is_number(value):
+        return str(value)
+    raise ValueError(f"must be one piece of text, not {_kind(value)}")
+
+
+def _lang(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"must be one language code such as en or zh, not {_kind(value)} "
+                         "(an item in two languages is two items)")
+    return value
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
+    return names.get(type(value), f"{type(value).__name__} {value!r}")
+
+
+Alternative = Annotated[str, BeforeValidator(_alternative)]
+Group = Annotated[list[Alternative], BeforeValidator(_group), AfterValidator(_non_empty)]
+Groups = Annotated[list[Group], BeforeValidator(_groups)]
+Question = Annotated[str | None, BeforeValidator(_question)]
+Label = Annotated[str, BeforeValidator(_label)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Expect(_Strict):
+    passages: Groups = []
+    answer_contains: Groups = []
+    abstain: Annotated[bool, BeforeValidator(_abstain)] = False
+
+
+def _expect_mapping(value: Any) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"must be a mapping, not {_kind(value)}")
+    return value
+
+
+ExpectField = Annotated[_Expect | None, BeforeValidator(_expect_mapping)]
+
+
+class _Turn(_Strict):
+    question: Question = None
+    expect: ExpectField = None
+
+    @model_validator(mode="after")
+    def _has_question(self) -> _Turn:
+        if self.question is None:
+            raise ValueError("missing or empty 'question'")
+        return self
+
+
+def _turn_mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping with 'question', not {_kind(value)}")
+    return value
+
+
+class _Item(_Strict):
+    id: Annotated[str, BeforeValidator(_item_id)]
+    question: Question = None
+    turns: list[Annotated[_Turn, BeforeValidator(_turn_mapping)]] | None = None
+    lang: Annotated[str, BeforeValidator(_lang)] = ""
+    category: Label = ""
+    expect: ExpectField = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> _Item:
+        if self.turns is not None:
+            if self.question is not None:
+                raise ValueError("has both 'question' and 'turns'; use one")
+            if not self.turns:
+                raise ValueError("'turns' must be a non-empty list")
+            if self.expect is not None:
+                raise ValueError("put 'expect' on the turns of a conversation")
+        elif self.question is None:
+            raise ValueError("missing or empty 'question'")
+        return self
+
+
+def _item_mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping, not {_kind(value)}")
+    return value
+
+
+class _Set(_Strict):
+    name: Label = ""
+    description: Any = None
+    items: list[Annotated[_Item, BeforeValidator(_item_mapping)]] = Field(min_length=1)
+
+
+# -- loading ---------------------------------------------------------------------------------
 def load_set(path: Path) -> QuestionSet:
     """Return the validated set; raise SetError naming file, line and item on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise SetError(f"{path}: cannot read ({exc})") from exc
+    if len(raw) > MAX_BYTES:
+        raise SetError(f"{path}: {len(raw):,} bytes; a question set is at most {MAX_BYTES:,}")
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SetError(f"{path}: not UTF-8 text ({exc})") from exc
+    node, data = _parse(path, text)
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise SetError(f"{path}:1: a question set needs a top-level 'items:' list")
+    if not data["items"]:
+        raise SetError(f"{path}:1: 'items' is empty: a set with no questions measures nothing")
+    try:
+        model = _Set.model_validate(data)
+    except ValidationError as exc:
+        raise SetError("\n".join(_describe(path, node, data, e) for e in exc.errors())) from None
+    item_nodes = _child(node, "items")
+    lines = [n.start_mark.line + 1 for n in item_nodes.value] if item_nodes is not None else []
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    for i, m in enumerate(model.items):
+        line = lines[i] if i < len(lines) else 0
+        if m.id in seen:
+            raise SetError(f"{path}:{line}: item '{m.id}': duplicate id "
+                           f"(first used on line {seen[m.id]})")
+        seen[m.id] = line
+        if m.turns is None:
+            turns = [TurnSpec(str(m.question), _expect(m.expect))]
+        else:  # only a turn that says what it expects is scored
+            turns = [TurnSpec(str(t.question),
+                              _expect(t.expect) if "expect" in t.model_fields_set else None)
+                     for t in m.turns]
+        items.append(Item(id=m.id, turns=turns, lang=m.lang, category=m.category, line=line))
+    if not any(t.expect is not None for item in items for t in item.turns):
+        raise SetError(f"{path}:1: no turn is scored: give at least one turn an 'expect'")
+    return QuestionSet(name=model.name or path.stem, items=items, path=str(path),
+                       sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _expect(m: _Expect | None) -> Expect:
+    if m is None:
+        return Expect()
+    return Expect(passages=m.passages, answer_contains=m.answer_contains, abstain=m.abstain)
+
+
+def _parse(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
+    """Return the YAML's node graph and the data built from it, refusing alias bombs."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            try:
+                size = _expanded_size(node, {}, set())
+            except SetError as exc:
+                raise SetError(f"{path}: {exc}") from None
+            if size > MAX_NODES:
+                raise SetError(f"{path}: its aliases expand to more than {MAX_NODES:,} YAML "
+                               "nodes; write the questions out without '*' aliases")
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}" if mark else ""
         raise SetError(f"{path}{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        raise SetError(f"{path}:1: a question set needs a top-level 'items:' list")
-    unknown = set(data) - TOP_KEYS
-    if unknown:
-        raise SetError(f"{path}:1: unknown top-level key(s) {sorted(unknown)}")
-    lines: list[int] = []
-    for key, value in node.value:  # type: ignore[union-attr]
-        if key.value == "items":
-            lines = [n.start_mark.line + 1 for n in value.value]
-    items: list[Item] = []
-    seen: dict[str, int] = {}
-    for i, raw in enumerate(data["items"]):
-        line = lines[i] if i < len(lines) else 0
-        where = f"{path}:{line}"
-        if not isinstance(raw, dict):
-            raise SetError(f"{where}: item {i + 1} must be a mapping")
-        item_id = raw.get("id")
-        if not isinstance(item_id, (str, int)) or not str(item_id).strip():
-            raise SetError(f"{where}: item {i + 1} has no 'id'")
-        item_id = str(item_id)
-        where = f"{path}:{line}: item '{item_id}'"
-        if item_id in seen:
-            raise SetError(f"{where}: duplicate id (first used on line {seen[item_id]})")
-        seen[item_id] = line
-        unknown = set(raw) - ITEM_KEYS
-        if unknown:
-            raise SetError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {sorted(ITEM_KEYS)})")
-        if "turns" in raw:
-            if "question" in raw:
-                raise SetError(f"{where}: has both 'question' and 'turns'; use one")
-            if not isinstance(raw["turns"], list) or not raw["turns"]:
-                raise SetError(f"{where}: 'turns' must be a non-empty list")
-            turns = []
-            for j, turn in enumerate(raw["turns"], 1):
-                tw = f"{where} turn {j}"
-                if not isinstance(turn, dict):
-                    raise SetError(f"{tw}: must be a mapping with 'question'")
-                bad = set(turn) - TURN_KEYS
-                if bad:
-                    raise SetError(f"{tw}: unknown key(s) {sorted(bad)} (allowed: {sorted(TURN_KEYS)})")
-                expect = _expect(turn["expect"], tw) if "expect" in turn else None
-                turns.append(TurnSpec(_question(turn.get("question"), tw), expect))
-            if raw.get("expect") is not None:
-                raise SetError(f"{where}: put 'expect' on the turns of a conversation")
-        else:
-            turns = [TurnSpec(_question(raw.get("question"), where), _expect(raw.get("expect"), where))]
-        items.append(Item(id=item_id, turns=turns, lang=str(raw.get("lang") or ""),
-                          category=str(raw.get("category") or ""), line=line))
-    return QuestionSet(name=str(data.get("name") or path.stem), items=items, path=str(path))
+    except RecursionError:
+        raise SetError(f"{path}: nested too deeply to be a question set") from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], open_: set[int]) -> int:
+    """Return the node count once every alias is expanded (shared nodes counted each time)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in open_:  # an alias inside its own anchor: infinite once expanded
+        raise SetError(f"line {node.start_mark.line + 1}: an alias refers to its own anchor")
+    open_.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(n, memo, open_) for n in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, memo, open_) + _expanded_size(v, memo, open_)
+                    for k, v in node.value)
+    open_.discard(key)
+    memo[key] = min(size, MAX_NODES + 1)
+    return memo[key]
+
+
+def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+        return next((v for k, v in node.value if k.value == key), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _describe(path: Path, root: yaml.Node | None, data: Any, error: Any) -> str:
+    """Return one pydantic error as `file:line: item 'id' turn n: field: problem`."""
+    loc = list(error["loc"])
+    node, line = root, 1
+    for key in loc:
+        child = _child(node, key)
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    where = f"{path}:{line}"
+    if loc[:1] == ["items"] and len(loc) > 1 and isinstance(loc[1], int):
+        raw = data["items"][loc[1]]
+        item_id = raw.get("id") if isinstance(raw, dict) else None
+        named = isinstance(item_id, (str, int)) and not isinstance(item_id, bool)
+        label = f"'{item_id}'" if named else str(loc[1] + 1)
+        where += f": item {label}"
+        loc = loc[2:]
+        if loc[:1] == ["turns"] and len(loc) > 1 and isinstance(loc[1], int):
+            where += f" turn {loc[1] + 1}"
+            loc = loc[2:]
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key '{loc[-1]}' (see eval/FORMAT.md for the keys a set may use)"
+    if error["type"] == "missing":
+        return f"{where}: missing '{loc[-1]}'"
+    names = ".".join(str(k) for k in loc if isinstance(k, str))
+    ints = [k for k in loc if isinstance(k, int)]
+    numbers = [f"{word} {k + 1}" for word, k in zip(("group", "alternative"), ints, strict=False)]
+    fields = " ".join([f"'{names}'"] * bool(names) + numbers)
+    ctx = error.get("ctx") or {}
+    message = str(ctx["error"]) if "error" in ctx else error["msg"]
+    return f"{where}: {fields + ': ' if fields else ''}{message}"

@@ -142,9 +142,12 @@ def _heading_levels(pages: list[list[Line]], body: float) -> dict[tuple[float, b
 
 
 def _is_heading(line: Line, body: float) -> bool:
-    # Larger than the body text, or bold at body size; short and with letters in it.
-    style = line.size >= body * 1.1 or (line.bold and line.size >= body * 0.95)
-    return style and len(line.text) <= 150 and any(ch.isalpha() for ch in line.text)
+    # Larger than the body text, or bold at body size; short and with letters in it. A bold
+    # body-size line ending a clause is an emphasised sentence, not a heading.
+    bold_heading = line.bold and line.size >= body * 0.95 and (
+        len(line.text) <= 40 or not re.search(r"[.,;:]$", line.text))
+    return (line.size >= body * 1.1 or bold_heading) and len(line.text) <= 150 and any(
+        ch.isalpha() for ch in line.text)
 
 
 def _join(left: str, right: str) -> str:

@@ -230,3 +230,30 @@ def test_word_processor_pdf_with_embedded_font_and_justified_text(source: str, t
     assert len(articles_found(chunks)) >= 10
     assert not any(SYMBOL in c.text or re.search(r"\b\d/9\b", c.text) for c in chunks)
     assert not any("  " in c.text for c in chunks)  # justified spacing reads as one space
+
+
+def test_pdf_footnote_waits_for_the_paragraph_it_interrupts(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.cell(0, 8, "Article I", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 5.5, "Each Party shall report 1 on the verification of nuclear disarmament "
+                   "and on the measures it has taken under this Article, and shall", new_x="LMARGIN",
+                   new_y="NEXT")
+    pdf.set_y(-25)
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(0, 4, "1 Reports are made public by the depositary.", new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 5.5, "do so every year.", new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "note.pdf"
+    pdf.output(str(path))
+    _, chunks = passages(path)
+    assert [c.text for c in chunks] == [
+        "Each Party shall report 1 on the verification of nuclear disarmament and on the measures "
+        "it has taken under this Article, and shall do so every year.",
+        "1 Reports are made public by the depositary."]

@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.retrieve import Hit, Query, Retriever
 from ingest.chunk import split_sentences
-from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk
+from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk, provenance
 from ingest.lexical import tokenize
 
 MAX_QUOTE = 250
@@ -44,6 +44,7 @@ class Citation:
     score: float
     original: Passage | None = None  # the official text, when the quote is a rendering's
     rendering: Passage | None = None  # the unofficial rendering, when the quote is original
+    provenance: str = ""  # "added locally by … on … from …"; empty for the bundled corpus
 
 
 @dataclass
@@ -148,9 +149,12 @@ def cite(number: int, hit: Hit, query: Query, lang: str, retriever: Retriever) -
         label = KIND_LABELS.get(shown.doc_kind, shown.doc_kind)
         if shown.renders and other is not None:
             label = f"{label} of the {KIND_LABELS.get(other.doc_kind, other.doc_kind)}"
+    added = provenance(shown, lang)
+    if added:  # a user's text, whatever kind it declares, never reads as the bundled corpus
+        label = f"{label}; {added}"
     citation = Citation(
         number=number, chunk_id=shown.id, doc_id=shown.doc_id, doc_title=shown.doc_title,
-        doc_kind=shown.doc_kind, kind_label=label,
+        doc_kind=shown.doc_kind, kind_label=label, provenance=added,
         locator=locator if lang == "en" else zh_locator(locator), language=shown.language,
         quote=quote, passage=shown.text, quote_span=span, score=round(hit.score, 5),
     )
@@ -209,9 +213,16 @@ def compose(question: str, lang: str, hits: list[Hit], query: Query, retriever: 
     return "\n".join(lines).rstrip(), citations
 
 
-def abstention(lang: str, hits: list[Hit]) -> tuple[str, list[str]]:
+def abstention(lang: str, hits: list[Hit], unknown: list[str] | None = None
+               ) -> tuple[str, list[str]]:
     """Return the 'not covered' message and the closest topics the corpus does cover."""
     topics: list[str] = []
+    if unknown:
+        # Saying which name is missing is the useful part; nearby topics would only distract.
+        if lang == "zh":
+            return f"语料没有提到{'、'.join(unknown)}，无法给出有出处的回答。", []
+        names = ", ".join(unknown[:-1]) + (" or " if len(unknown) > 1 else "") + unknown[-1]
+        return f"The corpus does not mention {names}, so there is no passage to cite.", []
     for hit in hits[:3]:
         chunk = hit.chunk
         topic = f"{chunk.doc_title} — {chunk.heading or chunk.locator}"

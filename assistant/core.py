@@ -135,8 +135,8 @@ class Assistant:
                            reason="store unavailable", error=message), [], None)
         t1 = time.perf_counter()
         s = self.settings
-        decision = abstain.decide(self.retriever, query, hits, s.abstain_threshold,
-                                  s.abstain_dense_weight, s.abstain_dense_center)
+        decision = abstain.decide(self.retriever, query, hits, s, text, lang,
+                                  unknown=self.retriever.scope.unknown(text))
         retrieved = [
             Retrieved(rank=i, chunk_id=h.chunk.id, score=round(h.score, 6),
                       doc_title=h.chunk.doc_title, locator=h.chunk.locator, text=h.chunk.text,
@@ -148,7 +148,7 @@ class Assistant:
                         follow_up_of=turn.context, reason=decision.reason)
         if decision.abstain:
             answer.abstained = True
-            answer.text, answer.suggestions = abstention(lang, hits)
+            answer.text, answer.suggestions = abstention(lang, hits, decision.unknown)
         else:
             answer.text, answer.citations = compose(text, lang, hits, query, self.retriever)
         if turn.context:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.references import anchors, matches
-from ingest.catalog import Catalog
+from assistant.references import PartIndex, parts
+from assistant.scope import Scope
+from ingest.catalog import Catalog, disagreements
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, tokenize
@@ -84,6 +85,10 @@ class Query:
 
     text: str
     terms: dict[str, float]
+    # The question's own terms, and those an earlier turn lends a follow-up: the gate judges a
+    # follow-up by both ("Who should take the lead there?" is about the earlier topic).
+    own: set[str] = field(default_factory=set)
+    context: set[str] = field(default_factory=set)
     # For each glossary match: the question's own terms it covers, and the terms of every
     # equivalent name (in either language) that would stand in for them in a passage.
     equivalents: list[tuple[set[str], set[str]]] = field(default_factory=list)
@@ -131,10 +136,12 @@ class Retriever:
             log.warning("the BM25 index %s is older than the vector store (an ingest was "
                         "interrupted?): run `npt-assistant ingest` to bring it up to date",
                         settings.lexical_path)
+        for problem in disagreements(len(self.chunks), self.chunks, self.lexical.ids):
+            log.warning("index files disagree: %s; `npt-assistant ingest` heals it", problem)
         # The bundled corpus is small: its vectors stay in memory and are scored exactly for
         # every question, so no number of look-alike user documents can push a passage of the
         # reference corpus out of the approximate search's candidates.
-        self.reference_ids = self.chunks.where("doc_kind", "user", equal=False)
+        self.reference_ids = self.chunks.where("origin", "user", equal=False)
         # Groups of more than one passage come from renderings; every other passage is a group
         # of its own (see `members`), so 100k user passages cost nothing here.
         renderings = self.chunks.renderings()
@@ -145,25 +152,34 @@ class Retriever:
             chunk = self.chunks[cid]
             self.groups.setdefault(self.group_of(chunk), []).append(chunk)
         for members in self.groups.values():
-            members.sort(key=lambda c: (c.renders is not None, c.id))
+            # the bundled rendering before any a user added for the same passage
+            members.sort(key=lambda c: (c.renders is not None, c.origin == "user", c.id))
         got = self.collection.get(ids=self.reference_ids, include=["embeddings"]) \
             if self.reference_ids else {"ids": [], "embeddings": []}
         order = {cid: i for i, cid in enumerate(got["ids"])}
         self.reference_ids = [cid for cid in self.reference_ids if cid in order]
         self._reference_groups = sorted({self.group_of(self.chunks[c]) for c in self.reference_ids})
+        self.parts = PartIndex((g, self.chunks[g].locator, self.chunks[g].text)
+                               for g in self._reference_groups if g in self.chunks)
+        self.scope = Scope((self.chunks[c].text for c in self.reference_ids), self._indexed_name)
         self.reference_vectors = (
             np.array([got["embeddings"][order[c]] for c in self.reference_ids], dtype=np.float32)
             if self.reference_ids else np.zeros((0, 1), dtype=np.float32))  # only user documents
 
     def _catalog(self, stamp: str) -> Catalog:
         """Return every stored passage: from the snapshot beside the index when it is current."""
-        catalog = Catalog.current(self.settings.catalog_path, stamp)
+        catalog = Catalog.current(self.settings.catalog_path, stamp, self.collection.count())
         if catalog is not None:
             return catalog
         log.warning("%s is missing or older than the vector store: reading every passage from "
                     "the store instead (slow for a large index; `npt-assistant ingest` writes it)",
                     self.settings.catalog_path)
         return Catalog.from_chunks(self.store.all_chunks(), stamp)
+
+    def _indexed_name(self, name: str) -> bool:
+        """True when a one-word name is a term of some indexed passage (user documents too)."""
+        terms = tokenize(name)
+        return len(terms) == 1 and self.lexical.term_idf(terms[0]) > 0
 
     def members(self, group: str) -> list[Chunk]:
         """Return a passage group: the original first, then its renderings."""
@@ -217,7 +233,7 @@ class Retriever:
 
     def _is_user(self, group: str) -> bool:
         chunk = self.chunks.get(group)
-        return chunk is not None and chunk.doc_kind == "user"
+        return chunk is not None and chunk.origin == "user"
 
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
@@ -240,7 +256,8 @@ class Retriever:
     def build_query(self, question: str, context: str | None = None) -> Query:
         """Return the query: the question's terms, glossary equivalents, earlier-turn context."""
         terms: dict[str, float] = {}
-        for term in tokenize(question):
+        own = tokenize(question)
+        for term in own:
             terms[term] = terms.get(term, 0.0) + 1.0
         equivalents: list[tuple[set[str], set[str]]] = []
         low = question.lower()
@@ -248,22 +265,24 @@ class Retriever:
             match = pattern.search(low)
             if not match:
                 continue
-            own = set(tokenize(match.group(0)))
+            named = set(tokenize(match.group(0)))
             other: set[str] = set()
             for name in names:
                 if name.lower() not in low:
                     for term in self.lexical.names.get(name) or tokenize(name):
                         terms.setdefault(term, 0.5)
                         other.add(term)
-            equivalents.append((own, other))
-        named = anchors(question)
-        references = [g for a in named for g in self._reference_groups if matches(a, g)]
+            equivalents.append((named, other))
+        references = list(dict.fromkeys(g for p in parts(question) for g in self.parts.resolve(p)))
         text = question
+        context_terms: set[str] = set()
         if context:
             for term in tokenize(context):
                 terms.setdefault(term, 0.4)
+                context_terms.add(term)
             text = f"{context} {question}"
-        return Query(text=text, terms=terms, equivalents=equivalents, references=references)
+        return Query(text=text, terms=terms, equivalents=equivalents, references=references,
+                     own=set(own), context=context_terms - set(own))
 
     # -- signals ---------------------------------------------------------------------------
     def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> dict[str, float]:
@@ -304,18 +323,19 @@ class Retriever:
                 break  # zero-score rows would only pad the list
             cid = index.ids[i]
             chunk = self.chunks.get(cid)
-            if chunk is not None and filters.allows(chunk) and (chunk.doc_kind == "user") == users:
+            if chunk is not None and filters.allows(chunk) and (chunk.origin == "user") == users:
                 out[cid] = float(scores[i])
             if len(out) >= n:
                 break
         return out
 
-    def coverage(self, query: Query, chunk_ids: list[str]) -> float:
+    def coverage(self, query: Query, chunk_ids: list[str], with_context: bool = False) -> float:
         """Return the IDF-weighted share of the question's own terms that the texts support.
 
         A term counts when it appears, or when a glossary equivalent of the name it belongs
-        to appears (an English question about 禁试条约 is supported by "CTBT")."""
-        own = [t for t, w in query.terms.items() if w >= 1.0]
+        to appears (an English question about 禁试条约 is supported by "CTBT"). With
+        `with_context`, a follow-up's terms are judged together with the earlier question's."""
+        own = sorted(query.own | query.context) if with_context else sorted(query.own)
         if not own:
             return 0.0
         present: set[str] = set()

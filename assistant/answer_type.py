@@ -1,0 +1,90 @@
+"""What kind of answer a question wants (a date, a number, a person) and whether a text has one.
+
+"When…", "how many…", "who chaired…" are answered by a sentence holding a date, a number or
+a name. The quote chooser prefers such a sentence; the gate counts it against answering when
+none of the best passages has one ("How many warheads does France have?" meets the stone on
+transparency, which gives no figure), and against predictions and opinions, which no passage
+of a reference corpus answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WANTS = {
+    "date": re.compile(r"^\s*when\b|\bwhat (year|date|month)\b|\bwhich (year|date|month)\b|\bsince when\b|"
+                       r"什么时候|何时|哪一?年|何年|几月|哪一?天|日期|哪年", re.I),
+    "number": re.compile(r"\bhow (many|much|big|large|long)\b|\bnumber of\b|\bwhat (percentage|share|"
+                         r"proportion)\b|多少|几个|几次|几项|几国|几届|多大|多久|比例|百分之", re.I),
+    "person": re.compile(r"\bwho (is|was|were|are)? ?(the )?(chair|chairs|chaired|presided|president|"
+                         r"secretary|minister|head|heads|director|leads|led|spoke)|\bwhich (minister|"
+                         r"person|official|diplomat|foreign minister|ambassador)\b|\bwho (chaired|"
+                         r"presided|signed for|spoke)\b|哪位|"
+                         r"谁(担任|主持|是.{0,6}(主席|部长|秘书|外长|总干事|大使))|"
+                         r"(主席|部长|秘书长|外长|总干事|执行秘书|大使)是谁", re.I),
+}
+_HAS = {
+    "date": re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)|\b(january|february|march|april|may|june|"
+                       r"july|august|september|october|november|december)\b|\d+\s*年|\d+\s*月|"
+                       r"[一二三四五六七八九十〇零]+年", re.I),
+    "number": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                         r"thirteen|fourteen|fifteen|sixteen|twenty|thirty|forty|fifty|hundred|"
+                         r"thousand|dozen|half)\b|[一二两三四五六七八九十百千万]", re.I),
+    "person": re.compile(r"\b(Mr|Ms|Mrs|Dr|Minister|Ambassador|President|Secretary-General|"
+                         r"Chair)\.?\s+[A-Z][a-z]+|[（(][A-Z][a-z]+ [A-Z][a-z]+[)）]|"
+                         r"\b[A-Z][a-z]+ [A-Z][a-z]+ (of|from) (Sweden|Germany|Finland|Japan)"),
+}
+_SPECULATION = re.compile(
+    r"^\s*(will|would)\b.*\b(ever|succeed|manage|likely|rejoin|collapse|happen|be safer|"
+    r"be adopted|agree)\b|\b(your (view|opinion)|do you think|in your opinion|predict|"
+    r"prediction|forecast|chances? (of|that)|hardest|most likely)\b|"
+    r"你(认为|觉得|怎么看)|看法|观点|能成功吗|能否成功|会成功吗|前景如何|预测|最难", re.I)
+
+
+_HOW_MANY_EN = re.compile(r"\bhow (?:many|much)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+?)s?\b"
+                          r"(?=\s+(?:do|does|did|are|is|were|was|have|has|had|make|exist|will|would|can|could|in|of|at|on|"
+                          r"does)\b|\s*[?]|$)", re.I)
+_HOW_MANY_ZH = re.compile(r"(?:多少|几)\s*(?:个|项|次|名|座|届|吨|枚|人)?\s*([\u4e00-\u9fff]{2})")
+_SENTENCE = re.compile(r"[^.。;；!?！？]+")
+
+
+def counted(question: str) -> str | None:
+    """Return what a "how many" question counts ("warhead", "国家"), when it says."""
+    m = _HOW_MANY_EN.search(question)
+    if m:
+        return m.group(1).split()[-1].lower().rstrip("s")
+    m = _HOW_MANY_ZH.search(question)
+    return m.group(1) if m else None
+
+
+def answered(question: str, text: str) -> bool:
+    """True when some sentence of the text holds what the question wants.
+
+    A count must sit in a sentence naming what is counted ("22 … stepping stones"): any digit
+    anywhere ("Action 5") would answer every "how many" question."""
+    kind = wanted(question)
+    if kind is None:
+        return True
+    noun = counted(question) if kind == "number" else None
+    for sentence in _SENTENCE.findall(text):
+        if has(kind, sentence) and (noun is None or noun in sentence.lower()):
+            return True
+    return False
+
+
+def wanted(question: str) -> str | None:
+    """Return "date", "number" or "person" when the question asks for one, else None."""
+    for kind in ("person", "date", "number"):
+        if _WANTS[kind].search(question):
+            return kind
+    return None
+
+
+def has(kind: str, text: str) -> bool:
+    """True when the text holds an answer of that kind (a date, a number, a named person)."""
+    return bool(_HAS[kind].search(text))
+
+
+def speculative(question: str) -> bool:
+    """True when the question asks for a prediction or an opinion, not for what a text says."""
+    return bool(_SPECULATION.search(question))

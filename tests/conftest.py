@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +13,23 @@ import pytest
 
 from ingest.settings import PROJECT_ROOT, Settings, apply_offline_env
 
+
+def isolate_environment() -> None:
+    """Make the suite test the defaults, whatever the developer's shell or checkout holds.
+
+    Every NPT_* variable is dropped, and NPT_CONFIG names an empty TOML file, so an npt.toml
+    in the repo root (which Settings would read) is ignored, here and in every subprocess the
+    tests start. Models stay shared: fixtures pass MODEL_CACHE explicitly."""
+    for key in [k for k in os.environ if k.startswith("NPT_")]:
+        del os.environ[key]
+    folder = tempfile.mkdtemp(prefix="npt-tests-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    empty = Path(folder) / "npt.toml"
+    empty.write_text("# the test suite runs on default settings\n", encoding="utf-8")
+    os.environ["NPT_CONFIG"] = str(empty)
+
+
+isolate_environment()
 apply_offline_env()
 
 CORPUS = PROJECT_ROOT / "corpus"

@@ -28,17 +28,25 @@ from tests.ingest.test_pipeline import small_corpus, snapshot
 KILLS = 5  # SIGKILLs in a row on the same data dir, each at a random point
 
 
-def _namespaces_work() -> bool:
-    """Private mount namespaces need root (CI runs as root)."""
+def _why_no_namespaces() -> str | None:
+    """Return why private mount namespaces are unavailable here (None: they work).
+
+    These tests mount a read-only bind and a full tmpfs over the data dir, which needs root
+    and util-linux's unshare; CI runs as root. The reason is printed in the skip line."""
     if not shutil.which("unshare"):
-        return False
+        return "util-linux `unshare` is not installed (apt-get install util-linux)"
     probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
-                           capture_output=True)
-    return probe.returncode == 0
+                           capture_output=True, text=True)
+    if probe.returncode:
+        return (f"`unshare -m` failed as uid {os.getuid()}: {probe.stderr.strip()[:200]} "
+                "(these fault tests need root; CI runs as root)")
+    return None
 
 
-needs_mounts = pytest.mark.skipif(not _namespaces_work(),
-                                  reason="no private mount namespace here (needs root + unshare)")
+NO_NAMESPACES = _why_no_namespaces()
+needs_mounts = pytest.mark.skipif(
+    NO_NAMESPACES is not None,
+    reason=f"NOT TESTED here, no private mount namespace: {NO_NAMESPACES}")
 
 
 def cli_env(data: Path, corpus: Path | None = None) -> dict[str, str]:

@@ -33,13 +33,18 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         def tick(doc_id: str, done: int, total: int) -> None:
             bar.update(task, description=f"embedding {doc_id}", completed=done, total=total)
 
+        def waiting(message: str) -> None:
+            console.print(f"[yellow]waiting[/yellow] {message}", highlight=False, soft_wrap=True)
+
         report = ingest([Path(p) for p in args.paths] or None, settings, rebuild=args.rebuild,
-                        prune=args.prune, progress=tick, kind=args.kind)
+                        prune=args.prune, progress=tick, kind=args.kind, notice=waiting,
+                        wait=args.wait)
+    # soft_wrap: a path cut in two by the terminal width cannot be copied back
     for line in report.errors:
-        console.print(f"[red]error[/red] {line}", highlight=False)
+        console.print(f"[red]error[/red] {line}", highlight=False, soft_wrap=True)
     for doc_id in report.missing:
         console.print(f"[yellow]note[/yellow] {doc_id}: its file is gone; "
-                      "`npt-assistant ingest --prune` removes it from the index")
+                      "`npt-assistant ingest --prune` removes it from the index", soft_wrap=True)
     table = Table(title="ingest summary", show_header=False)
     docs = len(report.added) + len(report.updated) + len(report.unchanged)
     rows = [("documents indexed", docs), ("added", len(report.added)),
@@ -71,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["official", "rendering", "note", "user"], default=None,
                    help="the kind of every given file that names none itself (front matter or "
                         "documents.yaml), e.g. --kind official for a folder of official texts")
+    p.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to wait for another ingest writing to the same data dir "
+                        "before giving up (default 600)")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("ask", help="answer one question with cited passages")

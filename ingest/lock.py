@@ -48,16 +48,24 @@ def writer_lock(data_dir: Path, timeout: float = 600.0,
                         "finished (or wait longer with --wait SECONDS)")
                 time.sleep(POLL_S)
         try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
-            fh.flush()
+            _describe(fh, {"pid": os.getpid(), "host": socket.gethostname(),
+                           "since": time.strftime("%Y-%m-%d %H:%M:%S")})
             yield
         finally:
-            fh.seek(0)
-            fh.truncate()
+            _describe(fh, {})
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _describe(fh, info: dict) -> None:  # type: ignore[no-untyped-def]
+    """Say who holds the lock, for whoever waits; best effort (a full disk must not stop the
+    run here: the store reports it, with the state the index is left in)."""
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps(info) if info else "")
+        fh.flush()
+    except OSError:
+        pass
 
 
 def _try_lock(fh) -> bool:  # type: ignore[no-untyped-def]

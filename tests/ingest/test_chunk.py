@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.chunk import chunk_document, count_tokens, split_sentences
+from ingest.documents import Document
 from ingest.loaders import load_document, load_manifest
 from tests.conftest import CORPUS, RAW_PAPER
 
@@ -48,3 +49,47 @@ def test_sentence_spans_cover_the_text_without_gaps() -> None:
     spans = split_sentences(text)
     assert "".join(text[s:e] for s, e in spans) == text
     assert len(spans) == 5
+
+
+# Issue #15, item 6: a megabyte without a sentence end took 9.8 s, five > 60 s, because every
+# hard cut encoded the rest of the unit again.
+NO_SENTENCE_END = {
+    "latin run": "abcdefghij",
+    "words": "nuclear disarmament verification hotlines transparency ",
+    "chinese": "核裁军的阶石推进工作文件透明度",
+    "emoji": "👍🏽x",
+}
+
+
+def test_chunking_time_grows_with_the_text_not_its_square(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import ingest.chunk as chunk
+
+    encoded = [0]
+    real = chunk._encoding()
+
+    class Counting:
+        """The real encoding, counting the characters it is given."""
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real, name)
+
+        def encode(self, text: str, **kw):  # type: ignore[no-untyped-def]
+            encoded[0] += len(text)
+            return real.encode(text, **kw)
+
+    monkeypatch.setattr(chunk, "_encoding", lambda: Counting())
+    chunk._token_bytes()  # built once per process, not part of the measure
+    for name, seed in NO_SENTENCE_END.items():
+        for megabytes in (1, 4):
+            text = seed * (megabytes * 1_000_000 // len(seed.encode()))
+            doc = Document(id="big", title="Big", kind="user", language="en", path="big.txt",
+                           text=text, format="txt")
+            encoded[0] = 0
+            started = time.process_time()  # this process's CPU: other jobs on the machine
+            chunks = chunk_document(doc, 380)  # do not count
+            seconds = time.process_time() - started
+            assert all(c.tokens <= 380 for c in chunks) and len(chunks) > 100
+            assert encoded[0] <= 3 * len(text), (name, megabytes, encoded[0] / len(text))
+            assert seconds <= 2.0 * megabytes, (name, megabytes, seconds)

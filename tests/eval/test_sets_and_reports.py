@@ -9,7 +9,7 @@ import pytest
 
 from eval.report import figure, markdown, write_reports
 from eval.run import NOT_TUNING, run_set, summarize, tuning
-from eval.sets import SetError, load_set
+from eval.sets import Expect, SetError, load_set
 from ingest.settings import PROJECT_ROOT, Settings
 
 
@@ -125,7 +125,7 @@ def test_a_few_anchors_and_aliases_still_load(tmp_path) -> None:
                            "      passages: [[hotline]]\n  - id: b\n    question: r\n"
                            "    expect: *gold\n")
     qset = load_set(path)
-    assert [i.turns[0].expect.passages for i in qset.items] == [[["hotline"]], [["hotline"]]]
+    assert [i.turns[0].expect for i in qset.items] == [Expect(passages=[["hotline"]])] * 2
 
 
 def test_numbers_stay_valid_alternatives_and_ids(tmp_path) -> None:
@@ -134,8 +134,7 @@ def test_numbers_stay_valid_alternatives_and_ids(tmp_path) -> None:
                            "    expect: {passages: [[2015, '2015年']], answer_contains: [2015]}\n")
     item = load_set(path).items[0]
     assert item.id == "7" and item.category == "2015"
-    assert item.turns[0].expect.passages == [["2015", "2015年"]]
-    assert item.turns[0].expect.answer_contains == [["2015"]]
+    assert item.turns[0].expect == Expect(passages=[["2015", "2015年"]], answer_contains=[["2015"]])
 
 
 def test_the_set_file_hash_is_recorded(tmp_path) -> None:

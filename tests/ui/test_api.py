@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,8 +14,8 @@ def test_gradio_client_can_ask(app_url: str) -> None:
 
     client = Client(app_url, verbose=False)
     result = client.predict("What does the paper say about the CTBT?", None, api_name="/ask")
-    assert result["citations"][0]["locator"] == "Annex, stepping stone 12"
     assert result["abstained"] is False
+    assert "Annex, stepping stone 12" in [c["locator"] for c in result["citations"]]
 
 
 PROBE = """
@@ -29,7 +30,7 @@ demo = launch(Settings(), port=port, block=False)
 from gradio_client import Client
 answer = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
     "Which crisis communication tools are proposed?", None, api_name="/ask")
-print("ANSWER", json.dumps(answer["citations"][0]["locator"]), flush=True)
+print("ANSWER", json.dumps([c["locator"] for c in answer["citations"]]), flush=True)
 demo.close()
 """
 
@@ -44,4 +45,40 @@ def test_app_starts_and_answers_with_the_network_unreachable(bundled_settings) -
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "outside: 101" in proc.stdout  # ENETUNREACH
-    assert 'ANSWER "Annex, stepping stone 10"' in proc.stdout
+    answer = next(line for line in proc.stdout.splitlines() if line.startswith("ANSWER "))
+    assert "Annex, stepping stone 10" in json.loads(answer[len("ANSWER "):])
+
+
+# Issue #15, item 7: a 20 MB history took 14.5 s, a 39 MB response and 2.6 GB of server memory.
+def test_history_is_capped_with_a_clear_error_and_never_echoed(app_url: str) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    question = "And what about their arsenals?"
+    too_many = [f"Earlier question number {i} about hotlines?" for i in range(21)]
+    result = client.predict(question, too_many, api_name="/ask")
+    assert result["error"] and "at most 20" in result["error"] and result["citations"] == []
+    too_long = ["What about " + "hotlines " * 300_000]  # 2.7 MB in one item
+    result = client.predict(question, ["x" * 5000], api_name="/ask")
+    assert result["error"] and "at most 2,000 characters" in result["error"]
+    # A body over the server's bound is refused before anything parses it.
+    body = json.dumps({"question": question, "history": too_long}).encode()
+    request = urllib.request.Request(app_url + "gradio_api/call/v2/ask", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=60)
+        raise AssertionError("a 2.7 MB call was accepted")
+    except urllib.error.HTTPError as err:
+        assert err.code == 413
+    # Twenty earlier questions of the largest size are fine, and come back at most once each
+    # in the one or two the follow-up leans on, never as the whole history.
+    history = ["What does the paper say about nuclear risk reduction? " + "hotlines " * 215
+               for _ in range(20)]
+    result = client.predict(question, history, api_name="/ask")
+    assert result["error"] is None
+    reply = json.dumps(result, ensure_ascii=False)
+    assert len(reply) < 60_000 and reply.count(history[0]) <= 2

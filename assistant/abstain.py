@@ -39,7 +39,8 @@ def _support(retriever: Retriever, query: Query, hits: list[Hit]) -> tuple[float
         coverage = max(coverage, retriever.coverage(query, ids))
         if query.context:
             coverage = max(coverage, retriever.coverage(query, ids, with_context=True))
-        dense = max(dense, hit.signals.get("dense", 0.0))
+        # The passage's own text or a question its card lists, whichever is closer.
+        dense = max(dense, hit.signals.get("dense", 0.0), hit.signals.get("cards", 0.0))
     return coverage, dense
 
 

@@ -6,12 +6,14 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant import answer_type
 from assistant.retrieve import Hit, Query, Retriever
 from ingest.chunk import split_sentences
 from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk, provenance
 from ingest.lexical import tokenize
 
-MAX_QUOTE = 250
+MAX_QUOTE = 250  # grow a quote by a neighbouring sentence up to this length
+MAX_SENTENCE = 600  # a single sentence longer than this is cut (lists, preambles)
 
 
 @dataclass
@@ -105,16 +107,57 @@ def zh_locator(locator: str) -> str:
     return table.get(locator, locator)
 
 
-def best_quote(text: str, query: Query, retriever: Retriever) -> tuple[str, tuple[int, int]]:
-    """Return the sentences of a passage that best answer the query (≤ MAX_QUOTE chars)."""
-    if len(text) <= MAX_QUOTE:
+def _width(text: str) -> int:
+    """Return a text's length with Chinese characters counted twice (they carry ~2x the words)."""
+    return len(text) + sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+
+
+_FIELD = re.compile(r"^(en|zh|in paper):\s*(.*)$")
+
+
+def prose(text: str) -> str:
+    """Return a glossary entry's field lines as one sentence a person can paste.
+
+    "en: NPT; Non-Proliferation Treaty / zh: 不扩散条约 / in paper: … / definition" becomes
+    "NPT (Non-Proliferation Treaty; 不扩散条约): definition"; other passages are unchanged."""
+    fields: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for line in text.split("\n"):
+        m = _FIELD.match(line.strip())
+        if m:
+            fields[m.group(1)] = [n.strip() for n in m.group(2).split(";") if n.strip()]
+        elif line.strip():
+            rest.append(line.strip())
+    if "en" not in fields or "zh" not in fields:
+        return text
+    names = fields["en"] + [n for n in fields["zh"] if n not in fields["en"]]
+    head = names[0] + (f" ({'; '.join(names[1:])})" if len(names) > 1 else "")
+    body = " ".join(rest)
+    paper = fields.get("in paper")
+    tail = f" The working paper writes {'; '.join(paper)}." if paper else ""
+    return f"{head}: {body}{tail}".strip()
+
+
+def best_quote(text: str, query: Query, retriever: Retriever, question: str = ""
+               ) -> tuple[str, tuple[int, int]]:
+    """Return the whole sentences of a passage that best answer the query.
+
+    A question wanting a date, a count or a person prefers a sentence that holds one
+    ("When did the NPT enter into force?" quotes the sentence with 5 March 1970, not the
+    passage's first sentence). Sentences are never cut: a quote is pasted into cables."""
+    if _width(text) <= MAX_QUOTE:
         return text, (0, len(text))
     spans = split_sentences(text)
+    typed = answer_type.wanted(question) is not None
 
     def score(span: tuple[int, int]) -> float:
-        terms = set(tokenize(text[span[0]:span[1]]))
-        return sum(w * (retriever.lexical.term_idf(t) or 0.1)
+        sentence = text[span[0]:span[1]]
+        terms = set(tokenize(sentence))
+        base = sum(w * (retriever.lexical.term_idf(t) or 0.1)
                    for t, w in query.terms.items() if t in terms)
+        if typed and answer_type.answered(question, sentence):
+            base += 100.0  # the sentence with the fact beats the one with the words
+        return base
 
     best = max(range(len(spans)), key=lambda i: (score(spans[i]), -i))
     start, end = spans[best]
@@ -122,27 +165,31 @@ def best_quote(text: str, query: Query, retriever: Retriever) -> tuple[str, tupl
     for j in (best + 1, best - 1):
         if 0 <= j < len(spans):
             s, e = min(start, spans[j][0]), max(end, spans[j][1])
-            if e - s <= MAX_QUOTE and score(spans[j]) > 0:
+            if _width(text[s:e]) <= MAX_QUOTE and score(spans[j]) > 0:
                 start, end = s, e
-    if end - start > MAX_QUOTE:
-        cut = text.rfind(" ", start, start + MAX_QUOTE)
-        end = cut if cut > start + MAX_QUOTE // 2 else start + MAX_QUOTE
-        quote = text[start:end].strip() + " …"
-        return quote, (start, end)
+    if end - start > MAX_SENTENCE:  # only a run-on "sentence" (a list, a preamble) is cut
+        cut = text.rfind(" ", start, start + MAX_SENTENCE)
+        end = cut if cut > start + MAX_SENTENCE // 2 else start + MAX_SENTENCE
+        return text[start:end].strip() + " …", (start, end)
     return text[start:end].strip(), (start, end)
 
 
 def _passage(chunk: Chunk, locator: str) -> Passage:
-    return Passage(chunk.id, chunk.text, chunk.language, chunk.doc_title, locator, chunk.doc_kind)
+    return Passage(chunk.id, prose(chunk.text), chunk.language, chunk.doc_title, locator,
+                   chunk.doc_kind)
 
 
-def cite(number: int, hit: Hit, query: Query, lang: str, retriever: Retriever) -> Citation:
+def cite(number: int, hit: Hit, query: Query, lang: str, retriever: Retriever,
+         question: str = "") -> Citation:
     """Return the citation for a hit: the quote in the passage shown, its counterpart beside."""
     shown = hit.chunk
     other = hit.counterpart
     original = other if shown.renders and other is not None else shown
     locator = original.locator  # the place in the official text
-    quote, span = best_quote(shown.text, query, retriever)
+    if lang == "zh" and shown.renders and shown.language == "zh" and original.doc_kind != "official":
+        locator = shown.locator  # our Chinese rendering of a note names its section in Chinese
+    passage = prose(shown.text)
+    quote, span = best_quote(passage, query, retriever, question)
     if lang == "zh":
         label = KIND_LABELS_ZH.get(shown.doc_kind, shown.doc_kind)
     else:
@@ -156,7 +203,7 @@ def cite(number: int, hit: Hit, query: Query, lang: str, retriever: Retriever) -
         number=number, chunk_id=shown.id, doc_id=shown.doc_id, doc_title=shown.doc_title,
         doc_kind=shown.doc_kind, kind_label=label, provenance=added,
         locator=locator if lang == "en" else zh_locator(locator), language=shown.language,
-        quote=quote, passage=shown.text, quote_span=span, score=round(hit.score, 5),
+        quote=quote, passage=passage, quote_span=span, score=round(hit.score, 5),
     )
     if other is not None:
         if shown.renders:
@@ -184,32 +231,48 @@ def short_title(title: str) -> str:
 
 
 def lead(citations: list[Citation], lang: str) -> str:
-    """Return the answer's first sentence: where in the corpus the answer lies."""
+    """Return the answer's first line: the best-supported sentence itself, with its [n]."""
     first = citations[0]
     more = [f"[{c.number}]" for c in citations[1:]]
     if lang == "zh":
-        where = f"《{short_title(first.doc_title)}》{first.locator}"
-        tail = f"，另见 {'、'.join(more)}" if more else ""
-        return f"语料中与此最相关的是{where} [1]{tail}。"
-    where = f"{first.locator} of “{short_title(first.doc_title)}”"
-    tail = f", with related passages in {', '.join(more)}" if more else ""
-    return f"The corpus addresses this in {where} [1]{tail}."
+        tail = f"（另见 {'、'.join(more)}）" if more else ""
+    else:
+        tail = f" (see also {', '.join(more)})" if more else ""
+    return f"{first.quote} [1]{tail}"
+
+
+def _counterpart_tag(c: Citation, lang: str) -> tuple[str, Passage] | None:
+    """Return the label and text of the passage shown beside the quote, in the other language."""
+    other = c.original or c.rendering
+    if other is None:
+        return None
+    names = {"en": ("English", "英文"), "zh": ("Chinese", "中文")}[other.language if other.language
+                                                                  in ("en", "zh") else "en"]
+    if c.original is not None:
+        official = other.kind == "official"
+        tag = (f"原文（{names[1]}{'，正式文本' if official else ''}）" if lang == "zh"
+               else f"Original ({names[0]}{', official' if official else ''})")
+    else:
+        tag = f"{names[1]}非正式译文" if lang == "zh" else f"Unofficial {names[0]} rendering"
+    return tag, other
 
 
 def compose(question: str, lang: str, hits: list[Hit], query: Query, retriever: Retriever
             ) -> tuple[str, list[Citation]]:
-    """Return the answer text and its citations."""
-    citations = [cite(i, hit, query, lang, retriever) for i, hit in enumerate(choose(hits), 1)]
+    """Return the answer text and its citations: the answer first, then every source."""
+    citations = [cite(i, hit, query, lang, retriever, question)
+                 for i, hit in enumerate(choose(hits), 1)]
     lines = [lead(citations, lang), ""]
     for c in citations:
-        lines.append(f"[{c.number}] “{c.quote}”")
-        if c.original is not None:
-            tag = "原文" if lang == "zh" else "Original (zh)"
-            lines.append(f"    {tag}: “{c.original.text}”")
-        elif c.rendering is not None and lang == "zh":
-            lines.append(f"    英文非正式译文: “{c.rendering.text}”")
-        source = f"{c.doc_title}, {c.locator}"
-        lines.append(f"    — {source} ({c.kind_label})")
+        if c.number > 1:
+            lines.append(f"[{c.number}] “{c.quote}”")
+        beside = _counterpart_tag(c, lang)
+        # Beside the quote: the official Chinese text of a rendered stone for everyone, and the
+        # English of our notes for a Chinese reader; an English reader does not need our
+        # Chinese rendering of our own English note.
+        if beside is not None and (lang == "zh" or beside[1].kind == "official"):
+            lines.append(f"    {beside[0]}: “{beside[1].text}”")
+        lines.append(f"    — [{c.number}] {c.doc_title}, {c.locator} ({c.kind_label})")
     return "\n".join(lines).rstrip(), citations
 
 

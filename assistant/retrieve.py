@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.references import PartIndex, parts
 from assistant.scope import Scope
+from ingest import cards
 from ingest.catalog import Catalog, disagreements
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
@@ -28,8 +29,8 @@ _DEFINITION_INTENT = re.compile(
     r"\b(what (is|are|does)\b.{0,60}\b(mean|stand for)|what (is|are) (an? |the )?[\w\s-]{1,40}\?$|"
     r"define|definition|meaning of|stand for|acronym|abbreviation|glossary|term)\b|"
     r"什么意思|是什么|指什么|含义|定义|缩写|术语", re.I)
-_PAPER_INTENT = re.compile(r"\b(paper|stepping[- ]stones?|working paper|sponsors?)\b|文件|阶石",
-                           re.I)
+_PAPER_INTENT = re.compile(r"\b(paper|stepping[- ]stones?|working paper|sponsors?|should)\b|文件|阶石|"
+                           r"应当|应该", re.I)
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Retriever:
             else self.lexical.subset(self.reference_ids)
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.reference_lexical.max_idf()
+        self.cards = cards.load(settings.cards_path)
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
     def _load(self, settings: Settings) -> None:
@@ -329,6 +331,24 @@ class Retriever:
                 break
         return out
 
+    def _cards(self, query: Query, vector: np.ndarray, filters: Filters, n: int
+               ) -> dict[str, dict[str, float]]:
+        """Return the question-card signals: closest card question, and BM25 over card words."""
+        if self.cards is None:
+            return {}
+        dense = {g: s for g, s in self.cards.best(vector).items()
+                 if g in self.chunks and filters.allows(self.chunks[g])}
+        lexical: dict[str, float] = {}
+        if len(self.cards.lexical) and query.terms:
+            scores = self.cards.lexical.scores(query.terms)
+            for i in np.argsort(-scores)[:n]:
+                g = self.cards.lexical.ids[i]
+                if scores[i] <= 0:
+                    break
+                if g in self.chunks and filters.allows(self.chunks[g]):
+                    lexical[g] = float(scores[i])
+        return {"cards": dense, "cards_bm25": lexical}
+
     def coverage(self, query: Query, chunk_ids: list[str], with_context: bool = False) -> float:
         """Return the IDF-weighted share of the question's own terms that the texts support.
 
@@ -369,8 +389,9 @@ class Retriever:
         dense = self._dense(vector, filters, n)
         t1 = time.perf_counter()
         lexical = self._lexical(query, filters, n)
+        lists = {"dense": dense, "bm25": lexical, **self._cards(query, vector, filters, n)}
         t2 = time.perf_counter()
-        hits = self.fuse(query, {"dense": dense, "bm25": lexical}, filters, lang)[:k]
+        hits = self.fuse(query, lists, filters, lang)[:k]
         t3 = time.perf_counter()
         timings = {"embed_ms": (te - t0) * 1000, "dense_ms": (t1 - te) * 1000,
                    "lexical_ms": (t2 - t1) * 1000, "fusion_ms": (t3 - t2) * 1000}

@@ -35,6 +35,12 @@ january february march april may june july august september october november dec
 ok okay q a""".split())
 
 
+# Words too common to tie a year to a topic ("what happened in 2023" says nothing of what).
+_CONTEXT_STOP = frozenset("""what which when where happened happen does paper about said says
+were year years this that with from have been 什么 哪些 是否 怎么 如何 一年 年的 发生 情况 文件
+有没有""".split())
+
+
 @dataclass(frozen=True)
 class Entity:
     """One thing a question may name, with all its names in both languages."""
@@ -78,6 +84,10 @@ class Scope:
         for w in self._words:
             if len(w) >= 4:
                 self._by_initial.setdefault(w[0], []).append(w)
+        self._sentences: dict[str, list[str]] = {}
+        for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", self._blob):
+            for year in set(_YEAR.findall(sentence)):
+                self._sentences.setdefault(year, []).append(sentence)
         entities = entities if entities is not None else load_entities()
         # Which entities the corpus knows is decided once, not per question.
         self._names: dict[str, bool] = {}
@@ -97,6 +107,19 @@ class Scope:
         else:
             in_corpus = _occurs(name, self._blob)
         return in_corpus or self._indexed(name)
+
+    def _year_in_context(self, year: str, question: str) -> bool:
+        """True when some sentence of the corpus has the year and another word of the question.
+
+        "2023" in "Did Russia suspend New START in February 2023?" is known (a sentence says
+        so), but not in "What happened at the 2023 Preparatory Committee session?": the corpus
+        names 2023 only for New START."""
+        keys = {w for w in re.findall(r"[a-z]{4,}", question.lower()) if w not in _NOT_NAMES}
+        for run in re.findall(r"[\u3400-\u9fff]+", question):
+            keys |= {run[i:i + 2] for i in range(len(run) - 1)}
+        keys -= _CONTEXT_STOP
+        return any(year in sentence and any(k in sentence for k in keys)
+                   for sentence in self._sentences.get(year, []))
 
     def _typo_of_known(self, word: str) -> bool:
         low = word.lower()
@@ -125,7 +148,7 @@ class Scope:
             if not any(s <= m.start(1) < e for s, e in covered) and not self.known(title):
                 out.append(f"《{title}》")
         for m in _YEAR.finditer(question):
-            if not self.known(m.group(1)):
+            if not self._year_in_context(m.group(1), question):
                 out.append(m.group(1))
         out.extend(self._unknown_capitalised(question, covered))
         return list(dict.fromkeys(out))

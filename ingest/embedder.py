@@ -101,6 +101,10 @@ class Embedder:
         fast = self.query_model
         return fast.encode(texts, "query") if fast else self._encode(texts, "query")
 
+    def many_queries(self, texts: list[str]) -> np.ndarray:
+        """Return query vectors for many texts at once (batched; the same vectors as `queries`)."""
+        return self._encode(texts, "query")
+
     def passages(self, texts: list[str]) -> np.ndarray:
         """Return passage vectors (e5's `passage: ` prompt), one row per text."""
         return self._encode(texts, "passage")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest import cards
 from ingest.catalog import Catalog, disagreements
 from ingest.chunk import chunk_document
 from ingest.documents import Chunk, Document, content_hash
@@ -290,8 +291,8 @@ def _prune(run: _Run, loaded: set[str], prune: bool) -> None:
             run.report.missing.append(doc_id)
 
 
-def _finish(run: _Run, settings: Settings) -> None:
-    """Bring BM25 and the catalog in line with the collection, then stamp all three."""
+def _finish(run: _Run, settings: Settings) -> set[str]:
+    """Bring BM25 and the catalog in line with the collection, stamp all three; return the ids."""
     all_chunks = run.store.all_chunks() if run.known is None else \
         sorted(run.known.values(), key=lambda c: (c.doc_id, c.position))
     run.report.chunks_total = len(all_chunks)
@@ -313,6 +314,7 @@ def _finish(run: _Run, settings: Settings) -> None:
     Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
     run.store.set_stamp(run.col, stamp)  # last: only now do the two files speak for the collection
     (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
+    return ids
 
 
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
@@ -371,7 +373,11 @@ def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestR
                 store.client.delete_collection(store.name)
             col.modify(name=store.name)
         run.store = store
-        _finish(run, settings)
+        ids = _finish(run, settings)
+    try:
+        cards.build(settings.corpus_dir, settings.cards_path, embedder, ids)
+    except cards.CardsError as exc:  # the passages are indexed; only the extra questions are not
+        report.errors.append(str(exc))
 
 
 def _user() -> str:

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     rrf_k: int = 30
     rrf_score_share: float = 0.008  # weight of each signal's min-max-normalised score in RRF
     # Fusion weight of each retrieval signal (dense = e5 via Chroma, bm25 = lexical).
-    signal_weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 0.75})
+    # cards / cards_bm25: the question cards of the bundled passages (ingest/cards.py).
+    signal_weights: dict[str, float] = Field(default_factory=lambda: {
+        "dense": 1.0, "bm25": 0.75, "cards": 1.0, "cards_bm25": 0.75})
     # Fused-score multipliers for secondary sources (1.0 = no preference).
     prior_note: float = 0.85  # applied to notes when the question asks about the paper
     prior_glossary: float = 0.8  # glossary entries, unless the question asks for a definition
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
     # Abstention gate (assistant/abstain.py), calibrated per language on the tuning sets
     # (dev, holdout, sample, calibration: 486 turns, 129 must-abstain), never on heldout2.
     abstain_threshold: float = 0.29  # for a language without its own threshold below
-    abstain_thresholds: dict[str, float] = Field(default_factory=lambda: {"en": 0.20, "zh": 0.28})
+    abstain_thresholds: dict[str, float] = Field(default_factory=lambda: {"en": 0.30, "zh": 0.36})
     abstain_type_penalty: float = 1.0  # wants a count/person no close passage has, or an opinion
     abstain_dense_weight: float = 2.0
     abstain_dense_center: float = 0.82
@@ -120,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.npz"
+
+    @property
+    def cards_path(self) -> Path:
+        return self.data_dir / "cards.npz"
 
     @property
     def models_dir(self) -> Path:

@@ -9,12 +9,14 @@ import re
 from assistant.answer import Answer, Citation
 from assistant.ui.strings import t
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# "$" too: "$$…$$" would render as maths. Autolinks need "://", "www." or "@" unescaped:
+# a URL typed in a question or quoted from a document stays text, never a live link.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$@])|(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.I)
 
 
 def md_escape(text: str) -> str:
     """Escape markdown and HTML metacharacters so document text renders literally."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
 
 
 def chat_markdown(answer: Answer, turn: int) -> str:
@@ -36,8 +38,12 @@ def chat_markdown(answer: Answer, turn: int) -> str:
         lead = lead.replace(f"\\[{c.number}\\]", cite_link(turn, c.number))
     lines += [lead, ""]
     for c in answer.citations:
-        lines.append(f"> {cite_link(turn, c.number)} “{md_escape(c.quote)}”  ")
-        lines.append(f"> — *{md_escape(c.locator)}, {md_escape(c.kind_label)}*")
+        if c.number > 1:  # [1]'s quote is the answer's first line already
+            lines.append(f"> {cite_link(turn, c.number)} “{md_escape(c.quote)}”  ")
+            lines.append(f"> — *{md_escape(c.locator)}, {md_escape(c.kind_label)}*")
+        else:
+            lines.append(f"> {cite_link(turn, c.number)} — *{md_escape(c.locator)}, "
+                         f"{md_escape(c.kind_label)}*")
         lines.append("")
     return "\n".join(lines).strip()
 
@@ -56,6 +62,13 @@ def _kind_label(c: Citation, lang: str) -> str:
     return t(lang, c.doc_kind) if c.original is None else t(lang, "rendering")
 
 
+def _side_label(passage_lang: str, kind: str, lang: str) -> str:
+    """Label one side of a pair: its language and what it is (official, our rendering, note)."""
+    key = {"official": "side_official", "note": "side_note"}.get(kind, "side_rendering")
+    language = t(lang, f"lang_{passage_lang}") if passage_lang in ("en", "zh") else passage_lang
+    return t(lang, key).format(language=language)
+
+
 def source_card(c: Citation, turn: int, lang: str) -> str:
     """Return one citation as HTML: the quote highlighted in its passage, with its original."""
     parts = [f'<div class="src" id="src-{turn}-{c.number}">',
@@ -64,18 +77,14 @@ def source_card(c: Citation, turn: int, lang: str) -> str:
              f'<div class="src-meta">{html.escape(c.locator)} · '
              f'<span class="kind kind-{html.escape(c.doc_kind)}">{html.escape(_kind_label(c, lang))}'
              f'</span></div>']
-    if c.original is not None:  # the quote is the rendering: show both side by side
-        parts.append('<div class="pair">'
-                     f'<div lang="zh"><div class="lbl">{html.escape(t(lang, "original"))}</div>'
-                     f'{html.escape(c.original.text)}</div>'
-                     f'<div lang="en"><div class="lbl">{html.escape(t(lang, "english"))}</div>'
-                     f'{_highlight(c.passage, c.quote_span)}</div></div>')
-    elif c.rendering is not None:
-        parts.append('<div class="pair">'
-                     f'<div lang="zh"><div class="lbl">{html.escape(t(lang, "original"))}</div>'
-                     f'{_highlight(c.passage, c.quote_span)}</div>'
-                     f'<div lang="en"><div class="lbl">{html.escape(t(lang, "english"))}</div>'
-                     f'{html.escape(c.rendering.text)}</div></div>')
+    other = c.original or c.rendering
+    if other is not None:  # a passage and its counterpart side by side, Chinese first
+        shown = (c.language, c.doc_kind, _highlight(c.passage, c.quote_span))
+        beside = (other.language, other.kind, html.escape(other.text))
+        pair = sorted([shown, beside], key=lambda p: p[0] != "zh")
+        parts.append('<div class="pair">' + "".join(
+            f'<div lang="{p_lang}"><div class="lbl">{html.escape(_side_label(p_lang, kind, lang))}'
+            f'</div>{body}</div>' for p_lang, kind, body in pair) + '</div>')
     else:
         parts.append(f'<div class="passage">{_highlight(c.passage, c.quote_span)}</div>')
     parts.append("</div>")

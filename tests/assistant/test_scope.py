@@ -59,3 +59,10 @@ def test_predictions_and_opinions_are_speculative() -> None:
     assert answer_type.speculative("Will Russia ever rejoin New START?")
     assert answer_type.speculative("阶石倡议最后能成功吗？")
     assert not answer_type.speculative("What does stepping stone 2 ask of the United States?")
+
+
+def test_a_year_is_known_only_with_the_topic_the_corpus_names_it_for() -> None:
+    scope = Scope(["In February 2023 Russia suspended its participation in New START."],
+                  entities=[Entity(("Russia", "俄罗斯"))])
+    assert scope.unknown("Did Russia suspend New START in February 2023?") == []
+    assert "2023" in scope.unknown("What happened at the 2023 Preparatory Committee session?")

@@ -7,7 +7,9 @@ plain dataclasses."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +28,23 @@ from pydantic import (
 MAX_BYTES = 5_000_000
 # Nodes after expanding every alias. dev.yaml has ~2,000; a "billion laughs" has 10**9.
 MAX_NODES = 200_000
+
+
+# YAML 1.1 reads yes/no/on/off as booleans: an alternative `[No]` became False. Here only
+# true/false are booleans; the other words stay text, and `abstain` still accepts them.
+_YAML11_BOOLS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 booleans."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 class SetError(Exception):
@@ -66,7 +85,8 @@ class QuestionSet:
 
 # -- field types: each says what it accepts in words a set's author can act on ---------------
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """True for numbers and dates: YAML reads `2015` and `2022-01-04` so; both mean their text."""
+    return isinstance(value, (int, float, datetime.date)) and not isinstance(value, bool)
 
 
 def _alternative(value: Any) -> str:
@@ -100,6 +120,8 @@ def _groups(value: Any) -> Any:
 
 
 def _abstain(value: Any) -> bool:
+    if isinstance(value, str) and value.lower() in _YAML11_BOOLS:
+        return _YAML11_BOOLS[value.lower()]  # sets written before still say `abstain: yes`
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, not {value!r}")
     return value
@@ -116,7 +138,7 @@ def _question(value: Any) -> Any:
 
 
 def _item_id(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, (int, datetime.date)) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
         raise ValueError(f"must be text or a whole number, not the decimal {value!r}; "
@@ -279,7 +301,7 @@ def _expect(m: _Expect | None) -> Expect:
 
 def _parse(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
     """Return the YAML's node graph and the data built from it, refusing alias bombs."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:

@@ -137,6 +137,19 @@ def test_numbers_stay_valid_alternatives_and_ids(tmp_path) -> None:
     assert item.turns[0].expect == Expect(passages=[["2015", "2015年"]], answer_contains=[["2015"]])
 
 
+def test_yes_and_no_stay_words_and_abstain_yes_still_means_true(tmp_path) -> None:
+    """YAML 1.1 would read an alternative `No` as false; sets saying `abstain: yes` still load."""
+    path = write(tmp_path, "items:\n  - id: a\n    question: Is it?\n"
+                           "    expect: {answer_contains: [[No, Yes]]}\n"
+                           "  - id: b\n    question: Weather?\n    expect: {abstain: yes}\n"
+                           "  - id: 2022-01-04\n    question: When?\n"
+                           "    expect: {passages: [[2022-01-04]], abstain: no}\n")
+    a, b, c = (i.turns[0].expect for i in load_set(path).items)
+    assert a == Expect(answer_contains=[["No", "Yes"]])
+    assert b == Expect(abstain=True)
+    assert c == Expect(passages=[["2022-01-04"]]) and load_set(path).items[2].id == "2022-01-04"
+
+
 def test_the_set_file_hash_is_recorded(tmp_path) -> None:
     import hashlib
 

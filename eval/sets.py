@@ -2,28 +2,21 @@
 
 The YAML is composed into nodes first, so every problem can name its line; the expanded size
 of the node graph is checked before anything is built (a few hundred bytes of nested aliases
-can stand for billions of nodes); then pydantic models check every field's type. The result is
-plain dataclasses."""
+can stand for billions of nodes); then the pydantic models of eval/schema.py check every
+field's type. The result is plain dataclasses."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import ValidationError
+
+from eval.schema import ExpectModel, SetModel
 
 MAX_BYTES = 5_000_000
 # Nodes after expanding every alias. dev.yaml has ~2,000; a "billion laughs" has 10**9.
@@ -31,8 +24,7 @@ MAX_NODES = 200_000
 
 
 # YAML 1.1 reads yes/no/on/off as booleans: an alternative `[No]` became False. Here only
-# true/false are booleans; the other words stay text, and `abstain` still accepts them.
-_YAML11_BOOLS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
+# true/false are booleans; the other words stay text (and `abstain` accepts them).
 _BOOL = "tag:yaml.org,2002:bool"
 
 
@@ -83,170 +75,6 @@ class QuestionSet:
     sha256: str = ""  # of the file's bytes: a report says exactly which questions it scored
 
 
-# -- field types: each says what it accepts in words a set's author can act on ---------------
-def _is_number(value: Any) -> bool:
-    """True for numbers and dates: YAML reads `2015` and `2022-01-04` so; both mean their text."""
-    return isinstance(value, (int, float, datetime.date)) and not isinstance(value, bool)
-
-
-def _alternative(value: Any) -> str:
-    if not (isinstance(value, str) or _is_number(value)):
-        raise ValueError(f"must be text, not {_kind(value)}")
-    if not str(value).strip():
-        raise ValueError("empty alternative")
-    return str(value)
-
-
-def _group(value: Any) -> Any:
-    if isinstance(value, str) or _is_number(value):
-        return [value]  # a lone string is a group of one alternative
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of alternatives, not {_kind(value)}")
-    return value
-
-
-def _non_empty(value: list[str]) -> list[str]:
-    if not value:
-        raise ValueError("has no alternatives")
-    return value
-
-
-def _groups(value: Any) -> Any:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of lists of alternatives, not {_kind(value)}")
-    return value
-
-
-def _abstain(value: Any) -> bool:
-    if isinstance(value, str) and value.lower() in _YAML11_BOOLS:
-        return _YAML11_BOOLS[value.lower()]  # sets written before still say `abstain: yes`
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, not {value!r}")
-    return value
-
-
-def _question(value: Any) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"must be text, not {_kind(value)}")
-    if not value.strip():
-        raise ValueError("is empty")
-    return value
-
-
-def _item_id(value: Any) -> str:
-    if isinstance(value, (int, datetime.date)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        raise ValueError(f"must be text or a whole number, not the decimal {value!r}; "
-                         f"quote it (id: '{value}')")
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be non-empty text, not {_kind(value)}")
-    return value
-
-
-def _label(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str) or _is_number(value):
-        return str(value)
-    raise ValueError(f"must be one piece of text, not {_kind(value)}")
-
-
-def _lang(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(f"must be one language code such as en or zh, not {_kind(value)} "
-                         "(an item in two languages is two items)")
-    return value
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
-    return names.get(type(value), f"{type(value).__name__} {value!r}")
-
-
-Alternative = Annotated[str, BeforeValidator(_alternative)]
-Group = Annotated[list[Alternative], BeforeValidator(_group), AfterValidator(_non_empty)]
-Groups = Annotated[list[Group], BeforeValidator(_groups)]
-Question = Annotated[str | None, BeforeValidator(_question)]
-Label = Annotated[str, BeforeValidator(_label)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Expect(_Strict):
-    passages: Groups = []
-    answer_contains: Groups = []
-    abstain: Annotated[bool, BeforeValidator(_abstain)] = False
-
-
-def _expect_mapping(value: Any) -> Any:
-    if value is not None and not isinstance(value, dict):
-        raise ValueError(f"must be a mapping, not {_kind(value)}")
-    return value
-
-
-ExpectField = Annotated[_Expect | None, BeforeValidator(_expect_mapping)]
-
-
-class _Turn(_Strict):
-    question: Question = None
-    expect: ExpectField = None
-
-    @model_validator(mode="after")
-    def _has_question(self) -> _Turn:
-        if self.question is None:
-            raise ValueError("missing or empty 'question'")
-        return self
-
-
-def _turn_mapping(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError(f"must be a mapping with 'question', not {_kind(value)}")
-    return value
-
-
-class _Item(_Strict):
-    id: Annotated[str, BeforeValidator(_item_id)]
-    question: Question = None
-    turns: list[Annotated[_Turn, BeforeValidator(_turn_mapping)]] | None = None
-    lang: Annotated[str, BeforeValidator(_lang)] = ""
-    category: Label = ""
-    expect: ExpectField = None
-
-    @model_validator(mode="after")
-    def _one_form(self) -> _Item:
-        if self.turns is not None:
-            if self.question is not None:
-                raise ValueError("has both 'question' and 'turns'; use one")
-            if not self.turns:
-                raise ValueError("'turns' must be a non-empty list")
-            if self.expect is not None:
-                raise ValueError("put 'expect' on the turns of a conversation")
-        elif self.question is None:
-            raise ValueError("missing or empty 'question'")
-        return self
-
-
-def _item_mapping(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError(f"must be a mapping, not {_kind(value)}")
-    return value
-
-
-class _Set(_Strict):
-    name: Label = ""
-    description: Any = None
-    items: list[Annotated[_Item, BeforeValidator(_item_mapping)]] = Field(min_length=1)
-
-
 # -- loading ---------------------------------------------------------------------------------
 def load_set(path: Path) -> QuestionSet:
     """Return the validated set; raise SetError naming file, line and item on any problem."""
@@ -267,7 +95,7 @@ def load_set(path: Path) -> QuestionSet:
     if not data["items"]:
         raise SetError(f"{path}:1: 'items' is empty: a set with no questions measures nothing")
     try:
-        model = _Set.model_validate(data)
+        model = SetModel.model_validate(data)
     except ValidationError as exc:
         raise SetError("\n".join(_describe(path, node, data, e) for e in exc.errors())) from None
     item_nodes = _child(node, "items")
@@ -293,7 +121,7 @@ def load_set(path: Path) -> QuestionSet:
                        sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _expect(m: _Expect | None) -> Expect:
+def _expect(m: ExpectModel | None) -> Expect:
     if m is None:
         return Expect()
     return Expect(passages=m.passages, answer_contains=m.answer_contains, abstain=m.abstain)

@@ -136,10 +136,10 @@ def warm_up(qset: QuestionSet, assistant: Any, k: int) -> list[str]:
     Chinese segmenter: ~1.4 s against ~50 ms once warm); they are not the assistant's
     latency. Returns the questions asked."""
     questions = [t.question for item in qset.items for t in item.turns]
-    chosen = questions[:1] + [q for q in questions if _CJK.search(q)][:1]
-    for question in dict.fromkeys(chosen):
+    chosen = list(dict.fromkeys(questions[:1] + [q for q in questions if _CJK.search(q)][:1]))
+    for question in chosen:
         assistant.ask(question, k=k)
-    return list(dict.fromkeys(chosen))
+    return chosen
 
 
 def run_set(qset: QuestionSet, assistant: Any, k: int = 5,

@@ -28,7 +28,9 @@ from ingest.store import DocState, Store, ensure_writable, writing
 log = logging.getLogger(__name__)
 # Bump when cleaning, structure or chunking change what a document turns into: stored
 # documents then no longer look complete, and the next ingest redoes them.
-PIPELINE_VERSION = "5"  # 5: provenance (origin, added_by, added_at, source_file)
+# 6: rows a llama-index ChromaVectorStore reads natively (ingest/nodes.py); an older index gets
+# them at its next ingest as a metadata-only update (unchanged text keeps its vector).
+PIPELINE_VERSION = "6"  # 5: provenance (origin, added_by, added_at, source_file)
 EMBED_GROUP = 256  # chunks embedded together across small documents
 _GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
@@ -256,10 +258,7 @@ def _write_document(run: _Run, doc: Document, chunks: list[Chunk], state: DocSta
     extra = {"doc_chunks": len(chunks), "path": doc.path, "source": doc.source, "date": doc.date}
     run.store.upsert(run.col, fresh, vectors, extra)
     if same:  # text unchanged: keep the vector, refresh what the document says of it
-        for i in range(0, len(same), 500):
-            part = same[i:i + 500]
-            run.col.update(ids=[c.id for c in part],
-                           metadatas=[{**c.to_metadata(), **extra} for c in part])
+        run.store.refresh(run.col, same, extra)
     stale = sorted(set(state.chunk_ids) - {c.id for c in chunks}) if state else []
     run.store.delete(run.col, stale)
     run.lexical.remove(stale)

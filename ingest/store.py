@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from ingest.documents import Chunk
+from ingest.nodes import row_metadata
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
@@ -204,12 +205,19 @@ class Store:
 
     def upsert(self, col: Any, chunks: list[Chunk], vectors: np.ndarray,
                extra: dict[str, Any] | None = None) -> None:
-        """Write chunks with their vectors (idempotent: ids are stable)."""
+        """Write chunks with their vectors (idempotent: ids are stable), in rows a llama-index
+        `ChromaVectorStore` reads natively (ingest/nodes.py)."""
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
-            metas = [{**c.to_metadata(), **(extra or {})} for c in part]
+            metas = [row_metadata(c, extra) for c in part]
             col.upsert(ids=[c.id for c in part], embeddings=vectors[i:i + BATCH].tolist(),
                        documents=[c.text for c in part], metadatas=metas)
+
+    def refresh(self, col: Any, chunks: list[Chunk], extra: dict[str, Any] | None = None) -> None:
+        """Rewrite the metadata of stored chunks, keeping their vectors (text unchanged)."""
+        for i in range(0, len(chunks), BATCH):
+            part = chunks[i:i + BATCH]
+            col.update(ids=[c.id for c in part], metadatas=[row_metadata(c, extra) for c in part])
 
     def delete(self, col: Any, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):

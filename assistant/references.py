@@ -51,7 +51,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 # What a passage's heading or text says it covers: "Steps 10 to 13", "Action 20", "Article IX".
 _COVERS = re.compile(r"\b(articles?|steps?|actions?|decisions?)\s+(" + r"(?:\d{1,2}|[ivx]{1,4})"
-                     r"(?:\s*(?:,|and|to|–|-)\s*(?:\d{1,2}|[ivx]{1,4}))*)\b(?:\s*\((\d)\))?", re.I)
+                     r"(?:\s*(?:,|and|to|–|-)\s*(?:\d{1,2}|[ivx]{1,4}))*)\b"
+                     r"(?:\s*\((\d)\)|,\s*paragraph\s+(\d))?", re.I)
 _BY_NUMBER = ("article", "step", "action", "decision")
 
 
@@ -141,7 +142,8 @@ def covered_parts(text: str) -> list[Part]:
         kind = match.group(1).lower().rstrip("s")
         if kind != "article" and not re.search(r"\d", match.group(2)):
             continue  # roman numerals only number articles
-        sub = int(match.group(3)) if match.group(3) else None
+        sub_text = match.group(3) or match.group(4)  # "Article IX(3)", "Article III, paragraph 4"
+        sub = int(sub_text) if sub_text else None
         for n in _numbers(match.group(2)):
             out.append(Part(kind, n))
             if sub:
@@ -152,8 +154,12 @@ def covered_parts(text: str) -> list[Part]:
 class PartIndex:
     """Which passage groups cover each named part, best first."""
 
-    def __init__(self, passages: Iterable[tuple[str, str, str]]) -> None:
-        """Index (group id, heading or locator, text) triples."""
+    def __init__(self, passages: Iterable[tuple[str, str, str]],
+                 official: Iterable[str] = ()) -> None:
+        """Index (group id, heading or locator, text) triples; `official`: groups of official
+        texts, which go before our notes when both cover a part ("Article X" of the treaty a
+        user added before our note on Article X)."""
+        self._official = set(official)
         by_heading: dict[Part, list[str]] = {}
         by_text: dict[Part, list[tuple[int, str]]] = {}
         kind_count: dict[tuple[str, str], int] = {}
@@ -172,12 +178,22 @@ class PartIndex:
         self._heading = by_heading
         self._text = by_text
         self._kind_count = kind_count
+        self._covers: dict[str, set[Part]] = {}
+        for part, groups in by_heading.items():
+            for group in groups:
+                self._covers.setdefault(group, set()).add(part.whole)
+
+    def same_part(self, a: str, b: str) -> bool:
+        """True when the headings of two groups name the same article, step, action or decision."""
+        return bool({p for p in self._covers.get(a, ()) if p.kind in _BY_NUMBER}
+                    & self._covers.get(b, set()))
 
     def resolve(self, part: Part) -> list[str]:
         """Return the groups covering the part: those whose heading names it, else the text."""
         if part.sub is not None:
-            # Article IX(3): the passage that discusses that paragraph, then the article's own.
-            specific = self._best(part, [g for _, g in self._text.get(part, [])])
+            # Article IX(3): the passage that is or discusses that paragraph, then the article.
+            specific = self._best(part, self._heading.get(part, [])
+                                  + [g for _, g in self._text.get(part, [])])
             return list(dict.fromkeys(specific + self.resolve(part.whole)))
         if part.kind == "p" and part not in self._heading:
             return self.resolve(Part("annex-p", part.number))  # "paragraph 3": the annex's
@@ -193,5 +209,10 @@ class PartIndex:
         def weight(group: str) -> int:
             return self._kind_count.get((group.split("#", 1)[0], part.kind), 0)
 
-        ranked = sorted(dict.fromkeys(groups), key=lambda g: -weight(g))
-        return ranked[:1] if part.kind in _BY_NUMBER else ranked
+        ranked = sorted(dict.fromkeys(groups), key=lambda g: (g not in self._official, -weight(g)))
+        if part.kind not in _BY_NUMBER:
+            return ranked
+        # The official text first (all its passages under that heading, in order), then the
+        # best other passage (our note) beside it.
+        official = sorted(g for g in ranked if g in self._official)
+        return official + [g for g in ranked if g not in self._official][:1]

@@ -161,8 +161,14 @@ class Retriever:
         order = {cid: i for i, cid in enumerate(got["ids"])}
         self.reference_ids = [cid for cid in self.reference_ids if cid in order]
         self._reference_groups = sorted({self.group_of(self.chunks[c]) for c in self.reference_ids})
-        self.parts = PartIndex((g, self.chunks[g].locator, self.chunks[g].text)
-                               for g in self._reference_groups if g in self.chunks)
+        # Official texts a user added (the treaty itself, a final document): cited before our
+        # notes on the same provision.
+        self._local_official = {c for c in self.chunks.where("doc_kind", "official")
+                                if self.chunks[c].origin != "bundled"}
+        named = [g for g in self._reference_groups if g in self.chunks]
+        self.parts = PartIndex(((g, self.chunks[g].locator, self.chunks[g].text)
+                                for g in [*named, *sorted(self._local_official)]),
+                               official=self._local_official)
         self.scope = Scope((self.chunks[c].text for c in self.reference_ids), self._indexed_name)
         self.reference_vectors = (
             np.array([got["embeddings"][order[c]] for c in self.reference_ids], dtype=np.float32)
@@ -218,13 +224,12 @@ class Retriever:
         user = [g for g in order if self._is_user(g)]
         if not user or not reference:
             return order
-        margin = self.settings.user_margin
         out: list[str] = []
         i = j = 0
         while i < len(reference) or j < len(user):
             take_user = i >= len(reference) or (
                 j < len(user) and signals[user[j]].get("dense", -1.0)
-                > signals[reference[i]].get("dense", -1.0) + margin)
+                > signals[reference[i]].get("dense", -1.0) + self._margin(user[j], reference[i]))
             if take_user:
                 out.append(user[j])
                 j += 1
@@ -232,6 +237,34 @@ class Retriever:
                 out.append(reference[i])
                 i += 1
         return out
+
+    def _officials_first(self, order: list[str]) -> list[str]:
+        """Put an official text the user added before our note on the same provision.
+
+        Our note on Article X and the treaty's own Article X both answer "how can a party
+        withdraw?"; the treaty is the one to cite, the note goes beside it."""
+        if not self._local_official:
+            return order
+        out = list(order)
+        for g in order[:10]:
+            if self.chunks.get(g) is None or self.chunks[g].doc_kind != "note":
+                continue
+            official = next((o for o in out[out.index(g) + 1:] if o in self._local_official
+                             and self.parts.same_part(g, o)), None)
+            if official is not None:
+                out.remove(official)
+                out.insert(out.index(g), official)
+        return out
+
+    def _margin(self, user: str, reference: str) -> float:
+        """How much closer a user's passage must be to go before the reference passage.
+
+        An official text the user added (the treaty itself) goes before our explanatory note
+        on the same provision unless the note is clearly closer; any other user passage must be
+        clearly closer than ours."""
+        if user in self._local_official and self.chunks[reference].doc_kind == "note":
+            return -self.settings.user_margin
+        return self.settings.user_margin
 
     def _is_user(self, group: str) -> bool:
         chunk = self.chunks.get(group)
@@ -443,18 +476,22 @@ class Retriever:
         # entry restating a stepping stone should not outrank the stone on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))
         definition_intent = bool(_DEFINITION_INTENT.search(query.text))
+        # An official text the user added, close to the top, outranks our notes on equal
+        # evidence, as the paper does on paper questions.
+        near = sorted(fused, key=lambda g: -fused[g])[:10]
+        official_intent = bool(self._local_official) and any(g in self._local_official for g in near)
         for g in fused:
-            prior = self._prior(g, paper_intent, definition_intent)
+            prior = self._prior(g, paper_intent or official_intent, definition_intent)
             if prior != 1.0:
                 fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
         # A passage the question names goes first, in the order named.
         top = max(fused.values(), default=0.0)
         for i, g in enumerate(query.references):
-            if g in self.groups:
+            if g in self.groups or g in self._local_official:
                 signals.setdefault(g, {})["named"] = 1.0
                 fused[g] = top + 1.0 - i * 1e-3
         hits: list[Hit] = []
-        for g in self._interleave(fused, signals):
+        for g in self._officials_first(self._interleave(fused, signals)):
             members = self.members(g)
             allowed = [m for m in members if filters.allows(m)] or members
             # Show the passage in the asker's language first (a rendering for an English

@@ -14,6 +14,7 @@ from ingest.lexical import tokenize
 
 MAX_QUOTE = 250  # grow a quote by a neighbouring sentence up to this length
 MAX_SENTENCE = 600  # a single sentence longer than this is cut (lists, preambles)
+SUGGEST_SIMILARITY = 0.88  # e5 cosine (passage or card) a "closest topic" must reach
 
 
 @dataclass
@@ -287,8 +288,12 @@ def abstention(lang: str, hits: list[Hit], unknown: list[str] | None = None
         names = ", ".join(unknown[:-1]) + (" or " if len(unknown) > 1 else "") + unknown[-1]
         return f"The corpus does not mention {names}, so there is no passage to cite.", []
     for hit in hits[:3]:
+        # Only topics really close to the question: "the capital of Australia" gets none.
+        if max(hit.signals.get("dense", 0.0), hit.signals.get("cards", 0.0)) < SUGGEST_SIMILARITY:
+            continue
         chunk = hit.chunk
-        topic = f"{chunk.doc_title} — {chunk.heading or chunk.locator}"
+        place = zh_locator(chunk.locator) if lang == "zh" else chunk.locator
+        topic = f"{short_title(chunk.doc_title)}: {place}"  # distinguishable by their place
         if topic not in topics:
             topics.append(topic)
     if lang == "zh":

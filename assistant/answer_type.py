@@ -32,7 +32,8 @@ _HAS = {
                        r"\d+\s*月|[一二三四五六七八九十〇零]+年", re.I),
     # A count: digits that are not a year, a number word, or a Chinese numeral not naming a year.
     "number": re.compile(r"(?<![\d.])(?!(?:19|20)\d\d(?!\d))\d[\d,.]*|\b(" + _NUMBER_WORDS
-                         + r")\b|[一二两三四五六七八九十百千万]+(?![〇零一二三四五六七八九十]*年)",
+                         + r")\b|(?:[一二两三四五六七八九十百千万]{2,}|[一二两三四五六七八九十])"
+                         r"(?=[个项次名国枚吨座届天位人家条倍])|[百千万]",
                          re.I),
     "person": re.compile(r"\b(Mr|Ms|Mrs|Dr|Minister|Ambassador|President|Secretary-General|"
                          r"Chair)\.?\s+[A-Z][a-z]+|[（(][A-Z][a-z]+ [A-Z][a-z]+[)）]"),

@@ -42,9 +42,13 @@ def test_allow_remote_serves_every_address_without_a_login(bundled_settings) -> 
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout],  # type: ignore[union-attr]
                      daemon=True).start()
     try:
-        seen = ""
+        seen, deadline = "", time.time() + 240
         while f"ready on http://0.0.0.0:{port}" not in seen:
-            seen += lines.get(timeout=240)  # raises queue.Empty if it never gets ready
+            try:
+                seen += lines.get(timeout=2)
+            except queue.Empty:
+                assert proc.poll() is None and time.time() < deadline, \
+                    f"never got ready (exit status {proc.poll()}):\n{seen[-3000:]}"
         assert "refusing" not in seen
         for path in ("/", "/gradio_api/info"):  # no login in the way
             assert fetch(f"http://127.0.0.1:{port}{path}") == 200

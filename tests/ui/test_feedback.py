@@ -38,4 +38,5 @@ def test_a_thumb_and_a_comment_are_logged_with_the_answer_they_judge(page, bundl
         assert r["cited"] and "[1]" in r["answer"]
     assert records[1]["comment"] == "Quote the Chinese original as well, please."
     assert records[0]["cited"] == records[1]["cited"]  # both judge the same answer
-    assert page.input_value("#comment textarea") == ""  # the box empties once saved
+    page.wait_for_function(  # the box empties once the comment is saved
+        "document.querySelector('#comment textarea').value === ''", timeout=15_000)

@@ -9,12 +9,22 @@ from typing import Any
 from ingest.settings import PROJECT_ROOT, Settings
 
 
-def _embed_model(settings: Settings):  # type: ignore[no-untyped-def]
+def _embed_model(settings: Settings, embedder=None):  # type: ignore[no-untyped-def]
+    """Our e5 model behind llama-index's embedding interface (same prompts as our pipeline).
+
+    The library's adapter (`assistant.llamaindex.E5Embedding`) when this checkout has it, else
+    the same thing defined here; `embedder` shares an already loaded model (bench/peer.py)."""
     from llama_index.core.embeddings import BaseEmbedding
 
     from ingest.embedder import Embedder
 
-    embedder = Embedder(settings)
+    embedder = embedder or Embedder(settings)
+    try:
+        from assistant.llamaindex import E5Embedding
+    except ImportError:
+        pass
+    else:
+        return E5Embedding(embedder=embedder, embed_batch_size=16)
 
     class E5(BaseEmbedding):
         """Our e5 model behind llama-index's embedding interface (same prompts)."""

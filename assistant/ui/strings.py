@@ -6,7 +6,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Stepping Stones assistant",
         "subtitle": "Answers about the working paper *Stepping stones for advancing nuclear "
-                    "disarmament* and related NPT texts — every claim tied to a passage you can open.",
+                    "disarmament* and related NPT texts — every claim tied to a passage you can open. "
+                    "Questions are answered in English or Chinese only.",
         "tab_ask": "Ask", "tab_orientation": "Orientation",
         "question": "Your question (English or 中文)",
         "placeholder": "e.g. What does the paper say about hotlines?",
@@ -33,7 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "阶石助手",
         "subtitle": "关于工作文件《推进核裁军的阶石》及相关《不扩散条约》文本的问答——"
-                    "每个说法都附有可打开的出处段落。",
+                    "每个说法都附有可打开的出处段落。仅回答英文或中文问题。",
         "tab_ask": "提问", "tab_orientation": "导览",
         "question": "您的问题（中文或 English）",
         "placeholder": "例如：文件对热线有什么建议？",

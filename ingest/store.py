@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 import numpy as np
 
 from ingest.documents import Chunk
-from ingest.nodes import row_metadata
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
@@ -207,6 +206,8 @@ class Store:
                extra: dict[str, Any] | None = None) -> None:
         """Write chunks with their vectors (idempotent: ids are stable), in rows a llama-index
         `ChromaVectorStore` reads natively (ingest/nodes.py)."""
+        from ingest.nodes import row_metadata  # ingest only: the question path never writes
+
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
             metas = [row_metadata(c, extra) for c in part]
@@ -215,6 +216,8 @@ class Store:
 
     def refresh(self, col: Any, chunks: list[Chunk], extra: dict[str, Any] | None = None) -> None:
         """Rewrite the metadata of stored chunks, keeping their vectors (text unchanged)."""
+        from ingest.nodes import row_metadata
+
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
             col.update(ids=[c.id for c in part], metadatas=[row_metadata(c, extra) for c in part])

@@ -28,7 +28,8 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.answer import Answer
 from assistant.core import Assistant
 from assistant.llamaindex import AssistantQueryEngine, AssistantRetriever, E5Embedding
-from ingest import pipeline, store
+from ingest import nodes as row_writer
+from ingest import pipeline
 from ingest.pipeline import ingest
 from ingest.settings import PROJECT_ROOT, Settings
 from ingest.store import Store
@@ -208,7 +209,7 @@ def test_an_index_from_before_the_llama_index_keys_migrates_at_the_next_ingest_w
     settings, docs = user_settings(tmp_path)
     with monkeypatch.context() as old:  # the writer of pipeline version 5, rows as it wrote them
         old.setattr(pipeline, "PIPELINE_VERSION", "5")
-        old.setattr(store, "row_metadata", lambda c, extra=None: {**c.to_metadata(), **(extra or {})})
+        old.setattr(row_writer, "row_metadata", lambda c, extra=None: {**c.to_metadata(), **(extra or {})})
         assert ingest([docs], settings).ok
     collection = Store(settings).collection(create=False)
     before = collection.get(include=["metadatas", "embeddings"])

@@ -385,15 +385,17 @@ def evaluate(settings: Settings, sets: Sequence[str] = SETS, out: Path = Path("/
     import chromadb  # noqa: F401  (imported once here, not inside the first timed run)
 
     def median_ingest(build) -> tuple[float, Any]:  # type: ignore[no-untyped-def]
+        """Median time of INGEST_RUNS builds, each into a new folder: Chroma keeps a client per
+        path in the process, and one whose files were deleted under it can no longer write."""
         runs, last = [], None
-        for _ in range(INGEST_RUNS):
+        for n in range(INGEST_RUNS):
             t0 = time.perf_counter()
-            last = build()
+            last = build(n)
             runs.append(time.perf_counter() - t0)
         return statistics.median(runs), last
 
     # ours: the full ingest (chunks, vectors, BM25, catalog, question cards) into empty dirs
-    def ours_ingest() -> None:
+    def ours_ingest(n: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             report = ingest(None, settings.model_copy(update={"data_dir": Path(tmp)}),
                             embedder=embedder)
@@ -405,9 +407,8 @@ def evaluate(settings: Settings, sets: Sequence[str] = SETS, out: Path = Path("/
     folder = PROJECT_ROOT / "data" / "quickstart"
     shutil.rmtree(folder, ignore_errors=True)
 
-    def qs_build():  # type: ignore[no-untyped-def]
-        shutil.rmtree(folder, ignore_errors=True)
-        return build_quickstart(settings, folder, embed_model)
+    def qs_build(n: int):  # type: ignore[no-untyped-def]
+        return build_quickstart(settings, folder / f"run-{n}", embed_model)
     result["quickstart"]["ingest_s"], qs = median_ingest(qs_build)
     for name in sets:
         q = score_quickstart(qs, name)
@@ -417,8 +418,9 @@ def evaluate(settings: Settings, sets: Sequence[str] = SETS, out: Path = Path("/
     shutil.rmtree(folder, ignore_errors=True)
 
     pfolder = PROJECT_ROOT / "data" / "peer"
+    shutil.rmtree(pfolder, ignore_errors=True)
     result["peer"]["ingest_s"], peer = median_ingest(
-        lambda: build_peer(settings.corpus_dir, pfolder, embed_model))
+        lambda n: build_peer(settings.corpus_dir, pfolder / f"run-{n}", embed_model))
     result["peer"]["nodes"] = len(peer.nodes)
     result["peer"]["stages"] = peer.stages
     assistant = PeerAssistant(peer, our_chunk_texts(settings))

@@ -20,7 +20,7 @@ from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, add_words
 from ingest.loaders import LoadError, load_document
 from ingest.lock import writer_lock
-from ingest.manifest import MANIFESTS, ManifestError, load_manifest
+from ingest.manifest import MANIFESTS, ManifestError, declare, load_manifest
 from ingest.settings import Settings
 from ingest.sources import Holder, claim_ids, discover, origin_of
 from ingest.store import DocState, Store, ensure_writable, writing
@@ -92,7 +92,20 @@ def load_all(files: list[Path], settings: Settings, report: IngestReport,
             continue
         seen[doc.id] = str(path)
         docs.append(doc)
+        entry = manifests[path.parent].get(path.name) or {}
+        if kind and doc.kind == kind and not entry.get("kind"):
+            _remember_kind(path, kind)
     return docs
+
+
+def _remember_kind(path: Path, kind: str) -> None:
+    """Record a kind given with `ingest --kind` beside the file, so that a later ingest without
+    the flag does not turn an official text back into an ordinary user document."""
+    try:
+        declare(path, kind=kind)
+    except (OSError, ManifestError) as exc:  # a read-only folder: the kind holds for this run
+        log.warning("%s: could not record kind %r in documents.yaml (%s); give --kind again "
+                    "on the next ingest", path, kind, exc)
 
 
 def glossary_entries(chunks: Iterable[Chunk]) -> list[dict[str, list[str]]]:

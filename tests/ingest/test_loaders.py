@@ -256,3 +256,17 @@ def test_a_declared_kind_is_kept_in_documents_yaml_for_later_ingests(tmp_path: P
     assert load_document(path, entries["npt.md"]).kind == "official"
     with pytest.raises(ManifestError, match="cannot declare"):
         declare(path, kind="rumour")
+
+
+def test_a_kind_given_once_with_ingest_kind_is_remembered_by_later_ingests(tmp_path: Path) -> None:
+    from ingest.pipeline import IngestReport, load_all
+    from ingest.settings import Settings
+
+    (tmp_path / "npt.md").write_text("# The NPT\n\nArticle text.\n", encoding="utf-8")
+    own = tmp_path / "own.md"
+    own.write_text("---\nkind: note\n---\n# Own\n\nText.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    files = [tmp_path / "npt.md", own]
+    load_all(files, settings, IngestReport(), kind="official")
+    again = {d.id: d.kind for d in load_all(files, settings, IngestReport())}  # no --kind now
+    assert again == {"npt": "official", "own": "note"}

@@ -309,6 +309,10 @@ class Retriever:
                         other.add(term)
             equivalents.append((named, other))
         references = list(dict.fromkeys(g for p in parts(question) for g in self.parts.resolve(p)))
+        # The bundled official paper is always named first, before any official text a user
+        # added under the same heading (issue #15, item 2: a planted "stepping stone 10").
+        references.sort(key=lambda g: not (g in self.chunks and self.chunks[g].origin == "bundled"
+                                           and self.chunks[g].doc_kind == "official"))
         text = question
         context_terms: set[str] = set()
         if context:

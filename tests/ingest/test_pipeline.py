@@ -150,11 +150,13 @@ def test_assistant_reports_a_stopped_chroma_server_and_recovers_without_restart(
                 time.sleep(0.2)
         raise AssertionError("chroma server did not start")
 
-    settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=2),
+    # User documents (not the bundled corpus): their vectors are searched in Chroma for every
+    # question, while a bundled corpus is scored in memory and would not notice the server.
+    settings = make_settings(corpus_dir=tmp_path / "no-bundled-corpus",
                              chroma_url=f"http://127.0.0.1:{port}")
     server = start()
     try:
-        assert ingest(None, settings).ok
+        assert ingest([small_corpus(tmp_path / "c", n=2)], settings).ok
         assistant = Assistant(settings)
         assert assistant.ask("Which documents mention hotlines?").retrieved
         server.terminate()

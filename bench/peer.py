@@ -335,7 +335,8 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     s = report["summary"]
     rows = report.get("results", [])
     chars = report.get("first_chars")
-    return {"set": report["set"], "scored": s["scored_turns"], "hit_at_1": s["hit_at_1"],
+    return {"set": report["set"], "scored": s["scored_turns"],
+            "gold": sum(1 for r in rows if "hit_at_1" in r["metrics"]), "hit_at_1": s["hit_at_1"],
             "mrr": s["mrr"], "hit_at_k": s["hit_at_k"], "recall_at_k": s["recall_at_k"],
             "abstention_accuracy": s["abstention_accuracy"],
             "false_abstention_rate": s["false_abstention_rate"],

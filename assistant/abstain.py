@@ -48,7 +48,9 @@ def _type_mismatch(question: str, hits: list[Hit]) -> bool:
     """True when the question wants a kind of answer none of the best passages holds."""
     if answer_type.speculative(question):
         return True
-    return not any(answer_type.answered(question, m.text) for hit in hits[:3] for m in hit.members)
+    asked = answer_type.want(question)
+    return asked is not None and not any(asked.met_by(m.text) for hit in hits[:3]
+                                         for m in hit.members)
 
 
 def decide(retriever: Retriever, query: Query, hits: list[Hit], settings: Settings,

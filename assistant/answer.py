@@ -9,7 +9,7 @@ from typing import Any
 from assistant import answer_type
 from assistant.retrieve import Hit, Query, Retriever
 from ingest.chunk import split_sentences
-from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk, provenance
+from ingest.documents import KIND_LABELS, KIND_LABELS_ZH, Chunk, glossary_fields, provenance
 from ingest.lexical import tokenize
 
 MAX_QUOTE = 250  # grow a quote by a neighbouring sentence up to this length
@@ -113,30 +113,20 @@ def _width(text: str) -> int:
     return len(text) + sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
 
 
-_FIELD = re.compile(r"^(en|zh|in paper):\s*(.*)$")
-
-
 def prose(text: str) -> str:
     """Return a glossary entry's field lines as one sentence a person can paste.
 
     "en: NPT; Non-Proliferation Treaty / zh: 不扩散条约 / in paper: … / definition" becomes
     "NPT (Non-Proliferation Treaty; 不扩散条约): definition"; other passages are unchanged."""
-    fields: dict[str, list[str]] = {}
-    rest: list[str] = []
-    for line in text.split("\n"):
-        m = _FIELD.match(line.strip())
-        if m:
-            fields[m.group(1)] = [n.strip() for n in m.group(2).split(";") if n.strip()]
-        elif line.strip():
-            rest.append(line.strip())
-    if "en" not in fields or "zh" not in fields:
+    parsed = glossary_fields(text)
+    if parsed is None:
         return text
+    fields, rest = parsed
     names = fields["en"] + [n for n in fields["zh"] if n not in fields["en"]]
     head = names[0] + (f" ({'; '.join(names[1:])})" if len(names) > 1 else "")
-    body = " ".join(rest)
     paper = fields.get("in paper")
     tail = f" The working paper writes {'; '.join(paper)}." if paper else ""
-    return f"{head}: {body}{tail}".strip()
+    return f"{head}: {' '.join(rest)}{tail}".strip()
 
 
 def best_quote(text: str, query: Query, retriever: Retriever, question: str = ""
@@ -149,14 +139,14 @@ def best_quote(text: str, query: Query, retriever: Retriever, question: str = ""
     if _width(text) <= MAX_QUOTE:
         return text, (0, len(text))
     spans = split_sentences(text)
-    typed = answer_type.wanted(question) is not None
+    asked = answer_type.want(question)
 
     def score(span: tuple[int, int]) -> float:
         sentence = text[span[0]:span[1]]
         terms = set(tokenize(sentence))
         base = sum(w * (retriever.lexical.term_idf(t) or 0.1)
                    for t, w in query.terms.items() if t in terms)
-        if typed and answer_type.answered(question, sentence):
+        if asked is not None and asked.met_by(sentence):
             base += 100.0  # the sentence with the fact beats the one with the words
         return base
 

@@ -10,6 +10,7 @@ of a reference corpus answers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _ROLE = r"(minister|ambassador|official|diplomat|chair|president|secretary|director|head|person)"
 _WANTS = {
@@ -64,22 +65,41 @@ def counted(question: str) -> str | None:
     return m.group(1) if m else None
 
 
-def answered(question: str, text: str) -> bool:
-    """True when some sentence of the text holds what the question wants.
+@dataclass(frozen=True)
+class Want:
+    """What a question asks for, read once: the kind, what a count counts, a share or not."""
 
-    A count must sit in a sentence naming what is counted ("22 … stepping stones"): any digit
-    anywhere ("Action 5") would answer every "how many" question."""
+    kind: str  # "date" | "number" | "person"
+    noun: str | None = None  # "warhead" in "how many warheads…"
+    share: bool = False  # "what percentage…": only a percentage answers it
+
+    def met_by(self, text: str) -> bool:
+        """True when some sentence of the text holds it.
+
+        A count must sit in a sentence naming what is counted ("22 … stepping stones"): any
+        digit anywhere ("Action 5") would answer every "how many" question."""
+        for sentence in _SENTENCE.findall(text):
+            if self.share and not _PERCENT.search(sentence):
+                continue
+            if has(self.kind, sentence) and (self.noun is None or self.noun in sentence.lower()):
+                return True
+        return False
+
+
+def want(question: str) -> Want | None:
+    """Return what the question asks for, or None when it asks for no particular kind."""
     kind = wanted(question)
     if kind is None:
-        return True
-    noun = counted(question) if kind == "number" else None
-    share = kind == "number" and bool(_SHARE.search(question))
-    for sentence in _SENTENCE.findall(text):
-        if share and not _PERCENT.search(sentence):
-            continue  # "what percentage" is answered by a percentage, not by any number
-        if has(kind, sentence) and (noun is None or noun in sentence.lower()):
-            return True
-    return False
+        return None
+    if kind != "number":
+        return Want(kind)
+    return Want(kind, counted(question), bool(_SHARE.search(question)))
+
+
+def answered(question: str, text: str) -> bool:
+    """True when some sentence of the text holds what the question wants (or it wants nothing)."""
+    asked = want(question)
+    return asked is None or asked.met_by(text)
 
 
 def wanted(question: str) -> str | None:

@@ -41,15 +41,19 @@ class Cards:
     vectors: np.ndarray  # one L2-normalised row per question
     lexical: LexicalIndex  # one document per passage: its questions and keywords
 
+    def __post_init__(self) -> None:
+        # Row -> passage number, so `best` takes one maximum per passage in numpy (per question).
+        self._ids = list(dict.fromkeys(self.passages))
+        number = {p: i for i, p in enumerate(self._ids)}
+        self._rows = np.array([number[p] for p in self.passages], dtype=np.int64)
+
     def best(self, vector: np.ndarray) -> dict[str, float]:
         """Return, per passage, the cosine of its card question closest to the vector."""
-        out: dict[str, float] = {}
         if not len(self.questions):
-            return out
-        for passage, score in zip(self.passages, (self.vectors @ vector).tolist(), strict=True):
-            if score > out.get(passage, -1.0):
-                out[passage] = score
-        return out
+            return {}
+        best = np.full(len(self._ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._rows, self.vectors @ vector)
+        return dict(zip(self._ids, best.tolist(), strict=True))
 
 
 def read_questions(path: Path) -> list[tuple[str, str]]:
@@ -100,9 +104,12 @@ def build(corpus_dir: Path, out: Path, embedder: Embedder, known: set[str]) -> i
                     ", ".join(stray[:5]) + (" …" if len(stray) > 5 else ""))
     pairs = [(p, q) for p, q in pairs if p in known and q.strip("#")]
     # BM25 over each passage's questions and keywords: the words people use for it.
+    words: dict[str, list[str]] = {}
+    for passage, question in pairs:
+        words.setdefault(passage, []).append(question.lstrip("#"))
     lexical = LexicalIndex()
-    for passage in dict.fromkeys(p for p, _ in pairs):
-        lexical.add(passage, " ".join(q.lstrip("#") for p, q in pairs if p == passage))
+    for passage, texts in words.items():
+        lexical.add(passage, " ".join(texts))
     lexical.save(lexical_path(out), digest)
     questions = [(p, q) for p, q in pairs if not q.startswith("#")]
     vectors = embedder.many_queries([q for _, q in questions])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,21 @@ def provenance(chunk: Chunk, lang: str = "en") -> str:
     if lang == "zh":
         return f"本地添加：{who}，{when}，文件 {name}"
     return f"added locally by {who} on {when} from {name}"
+
+
+_FIELD = re.compile(r"^(en|zh|in paper):\s*(.*)$")
+_NAMES = re.compile(r"\s*[;；]\s*")
+
+
+def glossary_fields(text: str) -> tuple[dict[str, list[str]], list[str]] | None:
+    """Return a glossary entry's names per field ("en", "zh", "in paper") and its other lines,
+    or None when the text is not a glossary entry (it needs both an en: and a zh: line)."""
+    fields: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for line in text.split("\n"):
+        m = _FIELD.match(line.strip())
+        if m:
+            fields[m.group(1)] = [n.strip() for n in _NAMES.split(m.group(2)) if n.strip()]
+        elif line.strip():
+            rest.append(line.strip())
+    return (fields, rest) if "en" in fields and "zh" in fields else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -15,7 +14,7 @@ from typing import Any
 from ingest import cards
 from ingest.catalog import Catalog, disagreements
 from ingest.chunk import chunk_document
-from ingest.documents import Chunk, Document, content_hash
+from ingest.documents import Chunk, Document, content_hash, glossary_fields
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, add_words
 from ingest.loaders import LoadError, load_document
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 # them at its next ingest as a metadata-only update (unchanged text keeps its vector).
 PIPELINE_VERSION = "6"  # 5: provenance (origin, added_by, added_at, source_file)
 EMBED_GROUP = 256  # chunks embedded together across small documents
-_GLOSS_LINE = re.compile(r"^(en|zh):\s*(.+)$", re.M)
 
 
 @dataclass
@@ -112,14 +110,12 @@ def glossary_entries(chunks: Iterable[Chunk]) -> list[dict[str, list[str]]]:
     """Return bilingual term pairs found in glossary-style chunks ("en: …" / "zh: …" lines)."""
     entries = []
     for chunk in chunks:
-        found = {k: v for k, v in _GLOSS_LINE.findall(chunk.text)}
-        if "en" in found and "zh" in found:
-            split = re.compile(r"\s*[;；]\s*")
-            entries.append({
-                "en": [t.strip() for t in split.split(found["en"]) if t.strip()],
-                "zh": [t.strip("《》 ") for t in split.split(found["zh"]) if t.strip("《》 ")],
-                "chunk": [chunk.id],
-            })
+        parsed = glossary_fields(chunk.text)
+        if parsed is not None:
+            fields = parsed[0]
+            entries.append({"en": fields["en"],
+                            "zh": [t.strip("《》 ") for t in fields["zh"] if t.strip("《》 ")],
+                            "chunk": [chunk.id]})
     return entries
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,50 @@ def assistant(bundled_settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.core import Assistant
 
     return Assistant(bundled_settings)
+
+
+class ChromaServer:
+    """A real `chroma run` on a free loopback port, started and stopped by the test."""
+
+    def __init__(self, path: Path) -> None:
+        import shutil
+        import socket
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        # The CLI ships with chromadb, a dependency: a missing one is a broken install (fail).
+        chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+        self.cmd = [chroma, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(path)]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers; fail the test if it never does."""
+        import chromadb
+
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(150):
+            try:
+                chromadb.HttpClient(host="127.0.0.1", port=self.port).heartbeat()
+                return
+            except Exception:  # not listening yet
+                time.sleep(0.2)
+        self.stop()
+        pytest.fail(f"`chroma run` did not answer on {self.url} within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A running Chroma server for this test (stopped afterwards)."""
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    yield server
+    server.stop()

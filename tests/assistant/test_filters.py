@@ -15,18 +15,9 @@ from assistant.core import Assistant
 from assistant.retrieve import Filters
 from ingest.pipeline import ingest
 from ingest.settings import PROJECT_ROOT, Settings
-from tests.conftest import MODEL_CACHE
+from tests.conftest import MODEL_CACHE, USER_DOCS
 
-DOCS = {
-    "hotlines.md": "# Crisis hotlines\n\n## Channels\n\nHotlines between the capitals of "
-                   "nuclear-weapon States and risk reduction centres lower the risk of "
-                   "nuclear use in a crisis.\n",
-    "antarctic.md": "# The Antarctic Treaty\n\n## Demilitarisation\n\nThe Antarctic Treaty "
-                    "reserves Antarctica for peaceful purposes; nuclear explosions and the "
-                    "disposal of radioactive waste there are prohibited.\n",
-    "rexian.md": "# 热线简报\n\n## 危机沟通\n\n核武器国家之间建立热线和降低风险中心，以便在危机中"
-                 "降低使用核武器的风险。\n",
-}
+DOCS = USER_DOCS
 QUESTION = "Which crisis hotlines between capitals are proposed?"
 
 

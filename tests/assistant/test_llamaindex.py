@@ -31,6 +31,7 @@ from ingest.pipeline import ingest
 from ingest.settings import PROJECT_ROOT, Settings
 from ingest.store import Store
 from tests.conftest import MODEL_CACHE
+from tests.conftest import USER_DOCS as ALL_USER_DOCS
 
 HOTLINE_QUESTION = ("Which crisis communication tools, such as hotlines, are proposed between "
                     "nuclear-weapon States?")
@@ -39,14 +40,7 @@ LLAMA_KEYS = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_i
 # Index bookkeeping that must never reach a prompt or an embedding through node metadata.
 BOOKKEEPING = ("hash", "doc_hash", "path", "source_file", "span_start", "span_end", "tokens",
                "position", "doc_chunks", "added_by", "added_at")
-USER_DOCS = {
-    "hotlines.md": "# Crisis hotlines\n\n## Channels\n\nHotlines between the capitals of "
-                   "nuclear-weapon States and risk reduction centres lower the risk of "
-                   "nuclear use in a crisis.\n",
-    "antarctic.md": "# The Antarctic Treaty\n\n## Demilitarisation\n\nThe Antarctic Treaty "
-                    "reserves Antarctica for peaceful purposes; nuclear explosions and the "
-                    "disposal of radioactive waste there are prohibited.\n",
-}
+USER_DOCS = {name: ALL_USER_DOCS[name] for name in ("hotlines.md", "antarctic.md")}
 
 
 def user_settings(root: Path, **overrides: object) -> tuple[Settings, Path]:

@@ -242,24 +242,11 @@ def main() -> None:
         row["cold_s"] = cold_start(data)
         row["cold_zh_s"] = cold_start(data, COLD_ZH)
         row["server"] = server(data)
-        if args.quickstart:
-            res = subprocess.run([sys.executable, __file__, "--quickstart-one", str(size),
-                                  "--data", str(data)], capture_output=True, text=True, check=True)
-            row["quickstart"] = json.loads(res.stdout.strip().splitlines()[-1])
-            row["quickstart"]["measured"] = time.strftime("%Y-%m-%d %H:%M")
-            row["quickstart"]["ours_same_run"] = {k: row["embedded"][k] for k in (
-                "total_p50", "total_p95", "hit_at_1", "mrr", "hit_at_k")}
-        elif "quickstart" in results.get(str(size), {}):
-            row["quickstart"] = results[str(size)]["quickstart"]
-        if args.peer:
-            res = subprocess.run([sys.executable, __file__, "--peer-one", str(size),
-                                  "--data", str(data)], capture_output=True, text=True, check=True)
-            row["peer"] = json.loads(res.stdout.strip().splitlines()[-1])
-            row["peer"]["measured"] = time.strftime("%Y-%m-%d %H:%M")
-            row["peer"]["ours_same_run"] = {k: row["embedded"][k] for k in (
-                "total_p50", "total_p95", "hit_at_1", "mrr", "hit_at_k")}
-        elif "peer" in results.get(str(size), {}):
-            row["peer"] = results[str(size)]["peer"]
+        for name, wanted in (("quickstart", args.quickstart), ("peer", args.peer)):
+            if wanted:
+                row[name] = _other_pipeline(name, size, data, row["embedded"])
+            elif name in results.get(str(size), {}):
+                row[name] = results[str(size)][name]
         row["measured"] = time.strftime("%Y-%m-%d %H:%M")
         row["previous"] = _summary(results.get(str(size)))
         results[str(size)] = row
@@ -268,6 +255,18 @@ def main() -> None:
         print(json.dumps(row), flush=True)
     if results:
         write([results[k] for k in sorted(results, key=int)])
+
+
+def _other_pipeline(name: str, size: int, data: Path, ours: dict) -> dict:
+    """Measure the quickstart or the peer on this index in a process of its own, with our
+    figures from the same run beside it."""
+    res = subprocess.run([sys.executable, __file__, f"--{name}-one", str(size), "--data", str(data)],
+                         capture_output=True, text=True, check=True)
+    row = json.loads(res.stdout.strip().splitlines()[-1])
+    row["measured"] = time.strftime("%Y-%m-%d %H:%M")
+    row["ours_same_run"] = {k: ours[k] for k in ("total_p50", "total_p95", "hit_at_1", "mrr",
+                                                 "hit_at_k")}
+    return row
 
 
 def _summary(row: dict | None) -> dict | None:

@@ -10,8 +10,12 @@ import re
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.settings import Settings, apply_offline_env
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,17 +50,28 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         console.print(f"[yellow]note[/yellow] {doc_id}: its file is gone; "
                       "`npt-assistant ingest --prune` removes it from the index", soft_wrap=True)
     table = Table(title="ingest summary", show_header=False)
-    docs = len(report.added) + len(report.updated) + len(report.unchanged)
-    rows = [("documents indexed", docs), ("added", len(report.added)),
-            ("updated", len(report.updated)), ("unchanged", len(report.unchanged)),
-            ("pruned", len(report.pruned)), ("failed files", len(report.errors)),
-            ("chunks in index", report.chunks_total), ("chunks embedded", report.chunks_embedded),
-            ("tokens embedded", report.tokens_embedded), ("seconds", f"{report.seconds:.1f}"),
-            ("chunks/s", f"{report.chunks_per_second:.1f}")]
-    for name, value in rows:
-        table.add_row(name, str(value))
+    for name, value in summary_rows(report):
+        table.add_row(name, value)
     console.print(table)
     return 0 if report.ok else 2
+
+
+def _named(ids: list[str], most: int = 8) -> str:
+    """`3: a, b, c` — a count with the names, the list cut after `most`."""
+    shown = ", ".join(sorted(ids)[:most]) + (f" … and {len(ids) - most} more" if len(ids) > most else "")
+    return f"{len(ids)}" + (f": {shown}" if ids else "")
+
+
+def summary_rows(report: IngestReport) -> list[tuple[str, str]]:
+    """The ingest summary: what changed, document by document, and what the index now holds."""
+    return [("added", _named(report.added)), ("replaced", _named(report.updated)),
+            ("removed", _named(report.pruned)), ("kept", _named(report.kept)),
+            ("failed files", str(len(report.errors))),
+            ("documents in index", str(report.documents_total)),
+            ("passages in index", str(report.chunks_total)),
+            ("passages embedded", str(report.chunks_embedded)),
+            ("tokens embedded", str(report.tokens_embedded)),
+            ("seconds", f"{report.seconds:.1f}"), ("passages/s", f"{report.chunks_per_second:.1f}")]
 
 
 def build_parser() -> argparse.ArgumentParser:

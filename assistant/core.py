@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Assistant", "Filters", "clean_question"]
 
+RETIRE_AFTER_S = 30.0  # how long a replaced index stays open for questions begun on it
+
 
 class QuestionError(ValueError):
     """The question cannot be used as typed; the message tells the user what to change."""
@@ -51,9 +53,13 @@ class Assistant:
         apply_offline_env()
         self.settings = settings or Settings()
         started = time.perf_counter()
+        # Read once per question (`retriever = self.retriever`): a reload replaces the whole
+        # object in one assignment, so a question in flight finishes on the index it began on.
         self.retriever = Retriever(self.settings)
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()  # the embedder is not re-entrant under torch threads
+        self._reload_lock = threading.Lock()  # one reload at a time
+        self._watching: threading.Event | None = None
         self.synthesizer = None
         if self.settings.llm_url:
             from assistant.llm import Synthesizer
@@ -61,6 +67,50 @@ class Assistant:
             self.synthesizer = Synthesizer(self.settings)
         log.info("assistant ready in %.1fs (%d chunks)", self.load_seconds,
                  len(self.retriever.chunks))
+
+    def refresh(self) -> bool:
+        """Load the index again if an ingest (here or on another host) completed since this one
+        was loaded; swap it in atomically. Return True when the answers now come from a new one.
+
+        Nothing changes while an ingest runs (the collection's stamp is cleared until its end),
+        and a reload that fails leaves the loaded index answering."""
+        with self._reload_lock:
+            current = self.retriever
+            stamp = current.store.current_stamp()
+            if not stamp or stamp == current.stamp:
+                return False
+            started = time.perf_counter()
+            fresh = Retriever(self.settings, embedder=current.embedder, reopen=True)
+            self.retriever = fresh
+            log.info("index %s loaded in %.2fs (%d passages) after an ingest", fresh.stamp[:8],
+                     time.perf_counter() - started, len(fresh.chunks))
+            # Questions that began on the old index finish within milliseconds; its store
+            # connection is closed well after that.
+            timer = threading.Timer(RETIRE_AFTER_S, current.close)
+            timer.daemon = True
+            timer.start()
+            return True
+
+    def watch(self, every: float = 1.0) -> None:
+        """Check for a completed ingest every `every` seconds in the background (a server)."""
+        if self._watching is not None or every <= 0:
+            return
+        self._watching = stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every):
+                try:
+                    self.refresh()
+                except Exception as exc:  # an unreachable store, a half-written file: next tick
+                    log.warning("could not load the new index (the current one keeps "
+                                "answering): %s", exc)
+
+        threading.Thread(target=loop, name="index-watch", daemon=True).start()
+
+    def stop_watching(self) -> None:
+        if self._watching is not None:
+            self._watching.set()
+            self._watching = None
 
     def describe(self) -> dict[str, Any]:
         """Return what produced the answers (for evaluation reports)."""
@@ -81,7 +131,8 @@ class Assistant:
     def stream(self, question: str, history: Sequence[Any] = (), filters: Filters | None = None,
                k: int | None = None) -> Iterator[str | Answer]:
         """Yield text as it is generated (LLM mode only), then the final, checked Answer."""
-        answer, hits, query = self._extractive(question, history, filters, k)
+        retriever = self.retriever
+        answer, hits, query = self._extractive(retriever, question, history, filters, k)
         if self.synthesizer is None or answer.abstained or answer.error or not hits:
             yield answer
             return
@@ -89,7 +140,7 @@ class Assistant:
 
         t0 = time.perf_counter()
         lang = answer.language
-        passages = [cite(i, hit, query, lang, self.retriever) for i, hit in enumerate(hits, 1)]
+        passages = [cite(i, hit, query, lang, retriever) for i, hit in enumerate(hits, 1)]
         raw = ""
         try:
             for delta in self.synthesizer.stream(answer.question, lang, passages):
@@ -112,8 +163,8 @@ class Assistant:
         answer.timings["answer_ms"] = round(answer.timings["answer_ms"] + answer.timings["llm_ms"], 2)
         yield answer
 
-    def _extractive(self, question: str, history: Sequence[Any], filters: Filters | None,
-                    k: int | None) -> tuple[Answer, list[Any], Any]:
+    def _extractive(self, retriever: Retriever, question: str, history: Sequence[Any],
+                    filters: Filters | None, k: int | None) -> tuple[Answer, list[Any], Any]:
         """Return the extractive answer with the hits and query it came from."""
         t0 = time.perf_counter()
         try:
@@ -124,10 +175,10 @@ class Assistant:
                            abstained=True, reason="unusable question", error=str(exc)), [], None)
         lang = detect_language(text)
         turn = resolve(text, history)
-        query = self.retriever.build_query(text, turn.context)
+        query = retriever.build_query(text, turn.context)
         try:
             with self._lock:
-                hits, timings = self.retriever.search(query, filters, k, lang)
+                hits, timings = retriever.search(query, filters, k, lang)
         except StoreError as exc:
             message = (f"检索暂时不可用：{exc}" if lang == "zh"
                        else f"Retrieval is unavailable right now: {exc}")
@@ -135,8 +186,8 @@ class Assistant:
                            reason="store unavailable", error=message), [], None)
         t1 = time.perf_counter()
         s = self.settings
-        decision = abstain.decide(self.retriever, query, hits, s, text, lang,
-                                  unknown=self.retriever.scope.unknown(text))
+        decision = abstain.decide(retriever, query, hits, s, text, lang,
+                                  unknown=retriever.scope.unknown(text))
         retrieved = [
             Retrieved(rank=i, chunk_id=h.chunk.id, score=round(h.score, 6),
                       doc_title=h.chunk.doc_title, locator=h.chunk.locator, text=h.chunk.text,
@@ -150,7 +201,7 @@ class Assistant:
             answer.abstained = True
             answer.text, answer.suggestions = abstention(lang, hits, decision.unknown)
         else:
-            answer.text, answer.citations = compose(text, lang, hits, query, self.retriever)
+            answer.text, answer.citations = compose(text, lang, hits, query, retriever)
         if turn.context:
             note = (f"（按追问理解，承接：“{turn.context}”）" if lang == "zh"
                     else f"(Read as a follow-up to: “{turn.context}”)")

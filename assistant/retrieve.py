@@ -100,11 +100,14 @@ class Query:
 class Retriever:
     """Loads the index once; `search` is cheap and safe to call from many threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 reopen: bool = False) -> None:
+        """`reopen`: open the store afresh, to see what another process wrote since it was
+        first opened here (a reload after an ingest)."""
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
         with reading(settings.chroma_url or settings.chroma_dir):
-            self._load(settings)
+            self._load(settings, reopen)
         self._glossary = self._compile_glossary()
         self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
         # BM25 statistics (IDF, mean length) of the reference corpus alone rank its passages,
@@ -117,8 +120,12 @@ class Retriever:
         self.cards = cards.load(settings.cards_path)
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
-    def _load(self, settings: Settings) -> None:
-        self.store = Store(settings)
+    def close(self) -> None:
+        """Release the store connection (after a reload replaced this retriever)."""
+        self.store.close()
+
+    def _load(self, settings: Settings, reopen: bool = False) -> None:
+        self.store = Store(settings, reopen=reopen)
         if not self.store.exists():
             raise StoreError("the index is empty: run `npt-assistant ingest` (or `make ingest`) "
                              "before asking questions")
@@ -127,7 +134,11 @@ class Retriever:
             raise StoreError(f"the index was built with {built_with!r}, settings ask for "
                              f"{self.embedder.fingerprint()!r}: run `npt-assistant ingest --rebuild`")
         self.collection = self.store.collection(create=False)
-        stamp = self.store.stamp(self.collection)
+        if settings.chroma_url:  # a shared server: another host's ingest may be the last one
+            from ingest.pipeline import sync_side_files
+
+            sync_side_files(settings, self.store, self.collection)
+        self.stamp = stamp = self.store.stamp(self.collection)
         self.chunks = self._catalog(stamp)
         self.lexical = LexicalIndex.load(settings.lexical_path)
         if self.chunks and not len(self.lexical):

@@ -6,7 +6,8 @@ import getpass
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class IngestReport:
     missing: list[str] = field(default_factory=list)  # indexed, file gone, not pruned
     errors: list[str] = field(default_factory=list)
     chunks_total: int = 0
+    documents_total: int = 0
+    kept: list[str] = field(default_factory=list)  # in the index before and after, unchanged
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     seconds: float = 0.0
@@ -299,30 +302,61 @@ def _prune(run: _Run, loaded: set[str], prune: bool) -> None:
             run.report.missing.append(doc_id)
 
 
-def _finish(run: _Run, settings: Settings) -> set[str]:
-    """Bring BM25 and the catalog in line with the collection, stamp all three; return the ids."""
-    all_chunks = run.store.all_chunks() if run.known is None else \
-        sorted(run.known.values(), key=lambda c: (c.doc_id, c.position))
-    run.report.chunks_total = len(all_chunks)
-    glossary = glossary_entries(all_chunks)
-    lexical = run.lexical
+def _lexical_for(chunks: list[Chunk], lexical: LexicalIndex,
+                 changed: Collection[str] = ()) -> LexicalIndex:
+    """Return `lexical` brought in line with `chunks` (re-tokenised if the glossary changed)."""
+    glossary = glossary_entries(chunks)
     if _words(glossary) != _words(lexical.glossary):
         # New glossary terms change how Chinese is segmented: re-tokenise everything.
         add_words(_words(glossary))
         lexical = LexicalIndex()
     lexical.glossary = glossary
-    ids = {c.id for c in all_chunks}
+    ids = {c.id for c in chunks}
     lexical.remove(set(lexical.docs) - ids)  # also heals a run killed between the two stores
-    for c in all_chunks:
-        if c.id in run.changed or c.id not in lexical.docs:
+    for c in chunks:
+        if c.id in changed or c.id not in lexical.docs:
             lexical.add(c.id, c.embed_text)
+    return lexical
+
+
+def _finish(run: _Run, settings: Settings) -> tuple[set[str], str]:
+    """Bring BM25 and the catalog in line with the collection under a new stamp (not yet set
+    on the collection); return the ids and the stamp."""
+    all_chunks = run.store.all_chunks() if run.known is None else \
+        sorted(run.known.values(), key=lambda c: (c.doc_id, c.position))
+    run.report.chunks_total = len(all_chunks)
+    held = {c.doc_id for c in all_chunks}
+    run.report.documents_total = len(held)
+    run.report.kept = sorted(held - set(run.report.added) - set(run.report.updated))
     stamp = uuid.uuid4().hex
-    lexical.save(settings.lexical_path, stamp)
+    _lexical_for(all_chunks, run.lexical, run.changed).save(settings.lexical_path, stamp)
     documents = {d: (st.path, st.expected) for d, st in run.states.items()} | run.written
     Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
-    run.store.set_stamp(run.col, stamp)  # last: only now do the two files speak for the collection
     (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
-    return ids
+    return {c.id for c in all_chunks}, stamp
+
+
+def sync_side_files(settings: Settings, store: Store, col: Any) -> str:
+    """Make the side files in the data dir speak for the collection; return its stamp.
+
+    Only for a shared Chroma server (the embedded index's files are written beside it): the
+    copy published by the ingest that set the stamp is fetched; when none is published (an
+    index written before publishing existed), catalog and BM25 are rebuilt from Chroma."""
+    from ingest import published
+
+    stamp = store.stamp(col)
+    if not stamp or (LexicalIndex.load(settings.lexical_path).stamp == stamp
+                     and Catalog.current(settings.catalog_path, stamp) is not None):
+        return stamp  # current, or an ingest is running (its end publishes the new files)
+    ensure_writable(settings.data_dir)
+    if published.fetch(store, settings, stamp):
+        return stamp
+    log.warning("no side files are published for ingest %s: rebuilding BM25 and the catalog "
+                "from the Chroma server", stamp[:8])
+    chunks = store.all_chunks()
+    _lexical_for(chunks, LexicalIndex()).save(settings.lexical_path, stamp)
+    Catalog.from_chunks(chunks, stamp).save(settings.catalog_path)
+    return stamp
 
 
 def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
@@ -339,11 +373,29 @@ def ingest(paths: list[Path] | None, settings: Settings, rebuild: bool = False,
     # Refuse a read-only or unwritable data dir before touching anything.
     ensure_writable(settings.data_dir)
     embedder = embedder or Embedder(settings)
-    with writer_lock(settings.data_dir, wait, notice or log.warning):
+    with writer_lock(settings.data_dir, wait, notice or log.warning), \
+            _shared_lease(settings, wait, notice or log.warning):
         _ingest_locked(paths, settings, report, embedder, rebuild, prune, progress,
                        added_by or _user(), kind)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _shared_lease(settings: Settings, wait: float,
+                  notice: Callable[[str], None]) -> Iterator[None]:
+    """On a shared Chroma server, also hold the lease every host's ingest takes (one writer
+    across hosts), and start from the side files of the last run, whichever host made it."""
+    if not settings.chroma_url:
+        yield
+        return
+    from ingest.lease import chroma_lease
+
+    store = Store(settings)
+    with chroma_lease(store, wait, notice):
+        if store.exists():
+            sync_side_files(settings, store, store.collection(create=False))
+        yield
 
 
 def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestReport,
@@ -381,11 +433,16 @@ def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestR
                 store.client.delete_collection(store.name)
             col.modify(name=store.name)
         run.store = store
-        ids = _finish(run, settings)
-    try:
-        cards.build(settings.corpus_dir, settings.cards_path, embedder, ids)
-    except cards.CardsError as exc:  # the passages are indexed; only the extra questions are not
-        report.errors.append(str(exc))
+        ids, stamp = _finish(run, settings)
+        try:
+            cards.build(settings.corpus_dir, settings.cards_path, embedder, ids)
+        except cards.CardsError as exc:  # the passages are indexed; only the extra questions not
+            report.errors.append(str(exc))
+        if settings.chroma_url:
+            from ingest.published import publish
+
+            publish(store, settings, stamp)  # before the stamp: whoever sees it finds the files
+        store.set_stamp(col, stamp)  # last: only now do the side files speak for the collection
 
 
 def _user() -> str:

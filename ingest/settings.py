@@ -57,6 +57,8 @@ class Settings(BaseSettings):
                                      "(default: <data_dir>/models)")
     max_chunk_tokens: int = 380  # tiktoken cl100k tokens; keeps e5 well under its 512 bound
     max_file_bytes: int = 20_000_000
+    # How often a running server checks for a completed ingest (0: never; restart to see one).
+    reload_seconds: float = 1.0
     top_k: int = 5
     candidates: int = 100  # per signal; 30 lost the passage among 1k look-alike distractors
     fusion: str = "rrf"  # "rrf" | "zscore" ("dense" | "bm25": one signal, for measurement)

@@ -43,8 +43,12 @@ class DocState:
         return self.hashes == {doc_hash} and len(self.chunk_ids) == self.expected
 
 
-def make_client(settings: Settings):  # type: ignore[no-untyped-def]
-    """Return a Chroma client: HTTP when a server URL is set, else embedded on disk."""
+def make_client(settings: Settings, reopen: bool = False):  # type: ignore[no-untyped-def]
+    """Return a Chroma client: HTTP when a server URL is set, else embedded on disk.
+
+    `reopen` (embedded only): a new connection to the files instead of the one this process
+    already holds. Chroma shares one in-memory instance per path within a process, and that
+    instance never sees vectors that another process (a CLI ingest) wrote after it opened."""
     apply_offline_env()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -58,6 +62,11 @@ def make_client(settings: Settings):  # type: ignore[no-untyped-def]
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
                              "start it (`chroma run`) or unset NPT_CHROMA_URL") from exc
+    if reopen:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # Forget the shared instance for this path; clients already made keep theirs.
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)
     try:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
@@ -137,10 +146,27 @@ def writing(where: Path | str) -> AbstractContextManager[None]:
 class Store:
     """The chunk collection: vectors, texts and metadata, keyed by stable chunk id."""
 
-    def __init__(self, settings: Settings, name: str | None = None) -> None:
+    def __init__(self, settings: Settings, name: str | None = None, reopen: bool = False) -> None:
         self.settings = settings
         self.name = name or settings.collection
-        self.client = make_client(settings)
+        self.client = make_client(settings, reopen)
+        # The instance behind an embedded client, kept to close it: the client looks it up
+        # by path each time, which after a reopen finds the newer one.
+        self._system = None if settings.chroma_url else getattr(self.client, "_system", None)
+
+    def close(self) -> None:
+        """Stop an embedded instance that a reopen has replaced (frees its vectors)."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        live = SharedSystemClient._identifier_to_system.get(str(self.settings.chroma_dir))
+        if self._system is not None and self._system is not live:
+            self._system.stop()
+        self._system = None
+
+    def current_stamp(self) -> str:
+        """Return the collection's stamp as it is now (another process may have changed it)."""
+        with reading(self.settings.chroma_url or self.settings.chroma_dir):
+            return self.stamp(self.collection(create=False))
 
     def exists(self) -> bool:
         return self.name in {c if isinstance(c, str) else c.name

@@ -77,6 +77,14 @@ def bundled_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture
+def bundled_copy(bundled_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings of a copy of the session's bundled index (nothing is embedded again)."""
+    data = tmp_path / "bundled-copy"
+    shutil.copytree(bundled_settings.data_dir, data, ignore=shutil.ignore_patterns(".ingest.lock"))
+    return bundled_settings.model_copy(update={"data_dir": data})
+
+
 @pytest.fixture(scope="session")
 def assistant(bundled_settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.core import Assistant

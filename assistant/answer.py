@@ -64,6 +64,14 @@ class Retrieved:
     signals: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Topic:
+    """A covered topic offered when a question is not: the passage it names, and a label."""
+
+    chunk_id: str
+    label: str  # "Stepping stones for …: Stepping stone 5: dialogue on …" (the UI words its own)
+
+
 @dataclass
 class Answer:
     """Everything the UI, the CLI and the harness show comes from here."""
@@ -77,7 +85,7 @@ class Answer:
     retrieved: list[Retrieved] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     follow_up_of: str | None = None
-    suggestions: list[str] = field(default_factory=list)  # closest covered topics
+    suggestions: list[Topic] = field(default_factory=list)  # closest covered topics
     error: str | None = None  # the question itself was unusable (empty, too long…)
     mode: str = "extractive"
 
@@ -87,6 +95,10 @@ class Answer:
     def as_text(self) -> str:
         """Return the answer with its sources, as plain text a person can paste."""
         lines = [self.text]
+        if self.suggestions:
+            lines.append("The closest topics it does cover:" if self.language == "en"
+                         else "语料涵盖的最接近的主题：")
+            lines += [f"- {topic.label}" for topic in self.suggestions]
         if self.citations:
             lines.append("")
             lines.append("Sources:" if self.language == "en" else "出处：")
@@ -268,30 +280,27 @@ def compose(question: str, lang: str, hits: list[Hit], query: Query, retriever: 
 
 
 def abstention(lang: str, hits: list[Hit], unknown: list[str] | None = None
-               ) -> tuple[str, list[str]]:
-    """Return the 'not covered' message and the closest topics the corpus does cover."""
-    topics: list[str] = []
+               ) -> tuple[str, list[Topic]]:
+    """Return the 'not covered' message and the closest topics the corpus does cover.
+
+    The topics are not in the message: each reader renders them (`Answer.as_text`, the UI's
+    buttons), so a label is worded once, where it is shown."""
     if unknown:
         # Saying which name is missing is the useful part; nearby topics would only distract.
         if lang == "zh":
             return f"语料没有提到{'、'.join(unknown)}，无法给出有出处的回答。", []
         names = ", ".join(unknown[:-1]) + (" or " if len(unknown) > 1 else "") + unknown[-1]
         return f"The corpus does not mention {names}, so there is no passage to cite.", []
+    topics: list[Topic] = []
     for hit in hits[:3]:
         # Only topics really close to the question: "the capital of Australia" gets none.
         if max(hit.signals.get("dense", 0.0), hit.signals.get("cards", 0.0)) < SUGGEST_SIMILARITY:
             continue
         chunk = hit.chunk
         place = zh_locator(chunk.locator) if lang == "zh" else chunk.locator
-        topic = f"{short_title(chunk.doc_title)}: {place}"  # distinguishable by their place
-        if topic not in topics:
-            topics.append(topic)
+        label = f"{short_title(chunk.doc_title)}: {place}"  # distinguishable by their place
+        if label not in {t.label for t in topics}:
+            topics.append(Topic(chunk.id, label))
     if lang == "zh":
-        text = "语料没有涉及这个问题，无法给出有出处的回答。"
-        if topics:
-            text += "\n语料涵盖的最接近的主题：\n" + "\n".join(f"- {t}" for t in topics)
-    else:
-        text = "The corpus does not cover this question, so there is no passage to cite."
-        if topics:
-            text += "\nThe closest topics it does cover:\n" + "\n".join(f"- {t}" for t in topics)
-    return text, topics
+        return "语料没有涉及这个问题，无法给出有出处的回答。", topics
+    return "The corpus does not cover this question, so there is no passage to cite.", topics

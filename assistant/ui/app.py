@@ -6,17 +6,22 @@ import ipaddress
 import json
 import logging
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from assistant.answer import Answer
 from assistant.retrieve import Filters
 from assistant.ui import auth as auth_module
 from assistant.ui import orientation as orient
+from assistant.ui.assets import CSS, SWITCH_JS, TO_TOP_JS, page_js
 from assistant.ui.edge import LoginLimiter, guarded
+from assistant.ui.export import copy_text, write_exports
 from assistant.ui.inputs import (
     MAX_HISTORY_ITEMS,
     InputError,
@@ -24,47 +29,15 @@ from assistant.ui.inputs import (
     language_message,
     unsupported_language,
 )
+from assistant.ui.places import Places, places_for
 from assistant.ui.render import chat_markdown, md_escape, sources_html
 from assistant.ui.strings import t
+from assistant.ui.wording import Wording
 from ingest.lexical import warm_up
 from ingest.settings import Settings, apply_offline_env
 
 log = logging.getLogger(__name__)
-
-CSS = """
-.src { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 10px; margin: 8px 0; }
-.src.active { border-color: #0969da; box-shadow: 0 0 0 2px #0969da55; }
-.src-head { font-size: 0.95em; } .src-n { color: #0969da; font-weight: 600; }
-.src-meta { color: #57606a; font-size: 0.85em; margin: 2px 0 6px; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
-.pair .lbl { font-size: 0.75em; color: #57606a; text-transform: uppercase; }
-.kind { padding: 0 5px; border-radius: 4px; background: #eef; }
-.kind-official { background: #dafbe1; } .kind-rendering, .kind-note { background: #fff8c5; }
-mark { background: #fff3a3; } .turn summary { cursor: pointer; color: #57606a; }
-.stone { margin: 6px 0 2px; } .stone-n { font-weight: 600; }
-body, .gradio-container { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans",
-  "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
-"""
-
-# Citation links open their passage in the sources panel instead of navigating away.
-JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest('a[href^="#src-"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    const target = document.getElementById(link.getAttribute('href').slice(1));
-    if (!target) return;
-    const fold = target.closest('details');
-    if (fold) fold.open = true;
-    document.querySelectorAll('.src.active').forEach((el) => el.classList.remove('active'));
-    target.classList.add('active');
-    target.scrollIntoView({block: 'nearest'});
-  }, true);
-}
-"""
-
+MAX_TOPICS = 3  # topics offered when a question is not covered (the gate offers at most three)
 
 class FeedbackLog:
     """Append-only JSON lines of thumbs and comments, for evaluators to mine."""
@@ -96,48 +69,186 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
     """Return the Blocks app for an assistant (models and index already loaded)."""
     import gradio as gr
 
-    feedback = FeedbackLog(settings)
-    retriever = assistant.retriever
+    words = Wording()
+    with gr.Blocks(title=t("en", "title"), analytics_enabled=False) as demo:
+        answers = gr.State([])
+        with gr.Row():
+            words.add(gr.Markdown(_heading("en")), _heading)
+            # The choices name each language in itself, so either reader finds theirs.
+            ui_lang = words.label(gr.Radio(["English", "中文"], value="English",
+                                           label=t("en", "ui_language"), elem_id="ui-lang",
+                                           scale=0, min_width=220), "ui_language")
+        with gr.Tabs() as tabs:
+            ask_ui = _ask_tab(gr, words, settings, assistant.retriever.chunks.titles())
+            tour = _orientation_tab(gr, words, assistant.retriever)
+            from assistant.ui.documents import build_documents_tab  # imports gradio: lazily
 
-    def refusal(question: Any, history: Any) -> Answer | None:
-        """An Answer that says why a question or its history cannot be used (None: usable)."""
-        try:
-            check_history(history, settings.max_question_chars)
-        except InputError as exc:
-            return _error_answer(question, str(exc))
-        language = unsupported_language(question) if isinstance(question, str) else None
-        return _error_answer(question, language_message(language)) if language else None
-    doc_choices = retriever.chunks.titles()
+            build_documents_tab(assistant, settings, t, ui_lang)
+        ask_ui.answers, ask_ui.ui_lang, ask_ui.tabs = answers, ui_lang, tabs
+        _wire_ask(gr, ask_ui, assistant, settings)
+        _wire_orientation(gr, tour, ask_ui)
+        ui_lang.change(lambda ui: words.updates(_ui_lang(ui)), [ui_lang], words.components,
+                       api_visibility="private").then(
+            None, [ui_lang], None, js=SWITCH_JS, api_visibility="private")
+
+        def ask(question: str, history: list[str] | None = None) -> dict:
+            """Answer a question with cited passages (the whole Answer as JSON).
+
+            `history`: up to 20 earlier questions of the conversation, most recent last."""
+            refused = _refusal(question, history, settings)
+            if refused is not None:
+                return refused.to_dict()
+            return assistant.ask(question, history=history or []).to_dict()
+
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def _heading(lang: str) -> str:
+    return f"# {t(lang, 'title')}\n{t(lang, 'subtitle')}"
+
+
+def _refusal(question: Any, history: Any, settings: Settings) -> Answer | None:
+    """An Answer that says why a question or its history cannot be used (None: usable)."""
+    try:
+        check_history(history, settings.max_question_chars)
+    except InputError as exc:
+        return _error_answer(question, str(exc))
+    language = unsupported_language(question) if isinstance(question, str) else None
+    return _error_answer(question, language_message(language)) if language else None
+
+
+def _ask_tab(gr: Any, words: Wording, settings: Settings, titles: list) -> SimpleNamespace:
+    """Build the Ask tab: chat, question, suggestions, filters, copy, export, feedback, sources."""
+    ui = SimpleNamespace()
+    with words.label(gr.Tab(t("en", "tab_ask"), id="ask", elem_id="tab-ask"), "tab_ask"):
+        with gr.Row():
+            with gr.Column(scale=3):
+                # No maths: "$$…$$" in a question or passage is text, not KaTeX.
+                ui.chatbot = gr.Chatbot(height=520, elem_id="chat", buttons=["copy"],
+                                        show_label=False, feedback_options=("Like", "Dislike"),
+                                        latex_delimiters=[])
+                with gr.Row():
+                    ui.question = words.label(gr.Textbox(
+                        label=t("en", "question"), elem_id="question", scale=5,
+                        placeholder=t("en", "placeholder"),
+                        max_length=settings.max_question_chars * 2), "question", "placeholder")
+                    # "New conversation" beside "Ask", where it is seen (not under feedback).
+                    with gr.Column(scale=1, min_width=140):
+                        ui.send = words.value(gr.Button(t("en", "send"), variant="primary",
+                                                        elem_id="send"), "send")
+                        ui.clear = words.value(gr.Button(t("en", "clear"), size="sm",
+                                                         elem_id="clear"), "clear")
+                # Buttons, not a gr.Dataset: a dataset cuts its labels at 60 characters.
+                with gr.Column(visible=False, elem_id="suggestions") as ui.suggestions:
+                    ui.suggest_label = gr.Markdown(t("en", "suggest"))
+                    ui.topics = [gr.Button("", size="sm", elem_classes="topic")
+                                 for _ in range(MAX_TOPICS)]
+                ui.topic_questions = gr.State([])
+                _filters(gr, words, ui, titles)
+                ui.copy_box = words.label(gr.Textbox(label=t("en", "copy"), lines=4,
+                                                     interactive=False, buttons=["copy"],
+                                                     elem_id="copy"), "copy")
+                with gr.Row():
+                    # A download button's text is its label (its value is the file).
+                    ui.export_md = words.label(gr.DownloadButton(
+                        t("en", "export_md"), interactive=False, size="sm", elem_id="export-md"),
+                        "export_md")
+                    ui.export_docx = words.label(gr.DownloadButton(
+                        t("en", "export_docx"), interactive=False, size="sm",
+                        elem_id="export-docx"), "export_docx")
+                with gr.Row():
+                    ui.comment_box = words.label(gr.Textbox(label=t("en", "feedback"), scale=4,
+                                                            elem_id="comment"), "feedback")
+                    ui.send_comment = words.value(gr.Button(t("en", "send_feedback"), scale=1),
+                                                  "send_feedback")
+                ui.status = gr.Markdown("", elem_id="feedback-status")
+            with gr.Column(scale=2):
+                words.value(gr.Markdown(f"### {t('en', 'sources')}"), "sources", "### {}")
+                ui.sources = gr.HTML(sources_html([], "en"), elem_id="sources")
+    return ui
+
+
+def _filters(gr: Any, words: Wording, ui: SimpleNamespace, titles: list) -> None:
+    """The filters for the next question: documents, and the language of the passages."""
+    def languages(lang: str) -> list[tuple[str, str]]:
+        return [(t(lang, "any"), ""), (t(lang, "lang_en"), "en"), (t(lang, "lang_zh"), "zh")]
+
+    with words.label(gr.Accordion(t("en", "filters"), open=False), "filters"):
+        ui.doc_filter = words.label(gr.CheckboxGroup(titles, label=t("en", "documents"),
+                                                     elem_id="doc-filter"), "documents")
+        ui.lang_filter = words.add(
+            gr.Radio(languages("en"), value="", label=t("en", "language"), elem_id="lang-filter"),
+            lambda lang: gr.update(label=t(lang, "language"), choices=languages(lang)))
+
+
+def _orientation_tab(gr: Any, words: Wording, retriever: Any) -> SimpleNamespace:
+    """Build the Orientation tab: the paper, its stones by theme, the glossary, first questions."""
+    tour = SimpleNamespace(stone_buttons=[])
     stones = orient.stones(retriever)
+    with words.label(gr.Tab(t("en", "tab_orientation"), id="orientation",
+                            elem_id="tab-orientation"), "tab_orientation"):
+        words.add(gr.Markdown(orient.about_markdown("en"), elem_id="about"), orient.about_markdown)
+        words.value(gr.Markdown(f"### {t('en', 'themes')}"), "themes", "### {}")
+        for theme in orient.THEMES:
+            title = partial(orient.theme_title, theme)
+            with words.label_from(gr.Accordion(title("en"), open=False), title):
+                for n in (n for n in theme[2] if n in stones):
+                    words.add(gr.HTML(orient.stone_html(stones[n], "en")),
+                              partial(orient.stone_html, stones[n]))
+                    button = words.add(gr.Button(_ask_about(n, "en"), size="sm"),
+                                       partial(_ask_about, n))
+                    tour.stone_buttons.append((button, n))
+        words.value(gr.Markdown(f"### {t('en', 'glossary')}"), "glossary", "### {}")
+        tour.terms = orient.glossary_terms(retriever)
+        tour.gloss_filter = words.label(gr.Textbox(
+            label=t("en", "gloss_filter"), placeholder=t("en", "gloss_placeholder"),
+            elem_id="glossary-filter"), "gloss_filter", "gloss_placeholder")
+        tour.glossary = gr.HTML(orient.glossary_html(tour.terms, "en"), elem_id="glossary")
+        words.value(gr.Markdown(f"### {t('en', 'first_questions')}"), "first_questions", "### {}")
+        with gr.Column(elem_id="first-questions"):
+            tour.first = [words.add(gr.Button(_first_question(i, "en")["value"], size="sm",
+                                              elem_classes="first-question"),
+                                    partial(_first_question_update, i))
+                          for i in range(max(len(q) for q in orient.FIRST_QUESTIONS.values()))]
+    return tour
 
-    def respond(message: str, chat: list, answers: list, docs: list, lang_filter: str,
-                ui: str):  # type: ignore[no-untyped-def]
-        chat = [*chat, {"role": "user", "content": md_escape(message or "")},
-                {"role": "assistant", "content": ""}]
-        answer: Answer | None = refusal(message, [])
-        earlier = [a.question for a in answers if not a.error][-MAX_HISTORY_ITEMS:]
-        for item in ([] if answer else assistant.stream(
-                message, history=earlier,
-                filters=Filters(docs=list(docs or []), lang=lang_filter or None))):
-            if isinstance(item, Answer):
-                answer = item
-            else:  # LLM mode: show the text as it is generated, checked when complete
-                chat[-1] = {"role": "assistant", "content": md_escape(item)}
-                yield chat, gr.skip(), gr.skip(), gr.skip(), answers, ""
-        assert answer is not None
-        answers = [*answers, answer]
-        turn = len(answers) - 1
-        text = chat_markdown(answer, turn)
-        for i, partial in enumerate(_pieces(text)):
-            chat[-1] = {"role": "assistant", "content": partial}
-            # The box empties at once, so a question typed meanwhile is never wiped.
-            yield chat, gr.skip(), gr.skip(), gr.skip(), answers, "" if i == 0 else gr.skip()
-            time.sleep(0.02)
-        lang = _ui_lang(ui)
-        suggest = (gr.update(samples=[[s] for s in answer.suggestions], visible=True,
-                             label=t(lang, "suggest"))
-                   if answer.abstained and answer.suggestions else gr.update(visible=False))
-        yield chat, sources_html(answers, lang), answer.as_text(), suggest, answers, gr.skip()
+
+def _first_question(i: int, lang: str) -> dict[str, Any]:
+    """The i-th good first question in a language (hidden when the language has fewer)."""
+    questions = orient.FIRST_QUESTIONS[lang]
+    return {"value": questions[i] if i < len(questions) else "", "visible": i < len(questions)}
+
+
+def _first_question_update(i: int, lang: str) -> Any:
+    import gradio as gr
+
+    return gr.update(**_first_question(i, lang))
+
+
+def _ask_about(n: int, lang: str) -> str:
+    return t(lang, "ask_about").format(n=n)
+
+
+def _skip(gr: Any, n: int) -> list[Any]:
+    return [gr.skip() for _ in range(n)]
+
+
+def _wire_ask(gr: Any, ui: SimpleNamespace, assistant: Any, settings: Settings) -> None:
+    """Connect the Ask tab: questions, suggestions, feedback, a new conversation, the language."""
+    feedback = FeedbackLog(settings)
+    respond = _responder(gr, ui, assistant, settings)
+    ui.inputs = [ui.question, ui.chatbot, ui.answers, ui.doc_filter, ui.lang_filter, ui.ui_lang]
+    ui.outputs = [ui.chatbot, ui.sources, ui.copy_box, ui.suggestions, ui.suggest_label,
+                  *ui.topics, ui.topic_questions, ui.answers, ui.question, ui.export_md,
+                  ui.export_docx]
+    ui.respond = respond
+    ui.send.click(respond, ui.inputs, ui.outputs, api_visibility="private")
+    ui.question.submit(respond, ui.inputs, ui.outputs, api_visibility="private")
+    for i, button in enumerate(ui.topics):
+        button.click(partial(_nth, i), [ui.topic_questions], [ui.question],
+                     api_visibility="private").then(
+            respond, ui.inputs, ui.outputs, api_visibility="private")
 
     def like(data: gr.LikeData, answers: list) -> str:  # type: ignore[type-arg]
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -148,132 +259,112 @@ def build_app(assistant: Any, settings: Settings):  # type: ignore[no-untyped-de
                       "cited": [c.chunk_id for c in answer.citations] if answer else []})
         return ""
 
-    def comment(text: str, answers: list, ui: str) -> tuple[str, str]:
+    def comment(text: str, answers: list, choice: str) -> tuple[str, str]:
         if not text.strip() or not answers:
             return "", text
         answer = answers[-1]
         feedback.add({"rating": "comment", "comment": text.strip(), "question": answer.question,
                       "answer": answer.text, "cited": [c.chunk_id for c in answer.citations]})
-        return t(_ui_lang(ui), "feedback_saved"), ""
+        return t(_ui_lang(choice), "feedback_saved"), ""
 
-    def switch(ui: str):  # type: ignore[no-untyped-def]
-        lang = _ui_lang(ui)
-        return (
-            f"# {t(lang, 'title')}\n{t(lang, 'subtitle')}",
-            gr.update(label=t(lang, "question"), placeholder=t(lang, "placeholder")),
-            gr.update(value=t(lang, "send")), gr.update(value=t(lang, "clear")),
-            f"### {t(lang, 'sources')}", gr.update(label=t(lang, "copy")),
-            gr.update(label=t(lang, "feedback")), gr.update(value=t(lang, "send_feedback")),
-            gr.update(label=t(lang, "documents")), gr.update(label=t(lang, "language")),
-            orient.about_markdown(lang), f"### {t(lang, 'themes')}",
-            f"### {t(lang, 'glossary')}", f"### {t(lang, 'first_questions')}",
-            gr.update(samples=[[q] for q in orient.FIRST_QUESTIONS[lang]]),
-            gr.update(label=t(lang, "tab_ask")), gr.update(label=t(lang, "tab_orientation")),
-            gr.update(label=t(lang, "filters")),
-        )
+    def clear(choice: str) -> dict[Any, Any]:
+        empty = gr.update(value=None, interactive=False)
+        return {ui.chatbot: [], ui.sources: sources_html([], _ui_lang(choice)), ui.copy_box: "",
+                ui.answers: [], ui.status: "", ui.suggestions: gr.update(visible=False),
+                ui.export_md: empty, ui.export_docx: empty}
 
-    with gr.Blocks(title="Stepping Stones assistant", analytics_enabled=False) as demo:
-        answers = gr.State([])
-        with gr.Row():
-            header = gr.Markdown(f"# {t('en', 'title')}\n{t('en', 'subtitle')}")
-            ui_lang = gr.Radio(["English", "中文"], value="English", label=t("en", "ui_language"),
-                               elem_id="ui-lang", scale=0, min_width=220)
-        with gr.Tabs() as tabs:
-            with gr.Tab(t("en", "tab_ask"), id="ask", elem_id="tab-ask") as tab_ask:
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        # No maths: "$$…$$" in a question or passage is text, not KaTeX.
-                        chatbot = gr.Chatbot(height=520, elem_id="chat", buttons=["copy"], show_label=False,
-                                             feedback_options=("Like", "Dislike"),
-                                             latex_delimiters=[])
-                        with gr.Row():
-                            question = gr.Textbox(label=t("en", "question"), elem_id="question",
-                                                  placeholder=t("en", "placeholder"), scale=5,
-                                                  max_length=settings.max_question_chars * 2)
-                            send = gr.Button(t("en", "send"), variant="primary", scale=1,
-                                             elem_id="send")
-                        suggestions = gr.Dataset(components=[gr.Textbox(visible=False)],
-                                                 samples=[], visible=False, elem_id="suggestions")
-                        with gr.Accordion(t("en", "filters"), open=False) as filters_box:
-                            doc_filter = gr.CheckboxGroup(doc_choices, label=t("en", "documents"),
-                                                          elem_id="doc-filter")
-                            lang_filter = gr.Radio([("any / 不限", ""), ("English", "en"),
-                                                    ("中文", "zh")], value="",
-                                                   label=t("en", "language"), elem_id="lang-filter")
-                        copy_box = gr.Textbox(label=t("en", "copy"), lines=4, interactive=False,
-                                              buttons=["copy"], elem_id="copy")
-                        with gr.Row():
-                            comment_box = gr.Textbox(label=t("en", "feedback"), scale=4,
-                                                     elem_id="comment")
-                            send_comment = gr.Button(t("en", "send_feedback"), scale=1)
-                        status = gr.Markdown("", elem_id="feedback-status")
-                        clear = gr.Button(t("en", "clear"), size="sm")
-                    with gr.Column(scale=2):
-                        sources_title = gr.Markdown(f"### {t('en', 'sources')}")
-                        sources = gr.HTML(sources_html([], "en"), elem_id="sources")
-            with gr.Tab(t("en", "tab_orientation"), id="orientation",
-                        elem_id="tab-orientation") as tab_orient:
-                about = gr.Markdown(orient.about_markdown("en"), elem_id="about")
-                themes_title = gr.Markdown(f"### {t('en', 'themes')}")
-                stone_buttons: list[tuple[Any, int]] = []
-                for title_en, title_zh, numbers in orient.THEMES:
-                    with gr.Accordion(f"{title_en} · {title_zh}", open=False):
-                        for n in numbers:
-                            if n not in stones:
-                                continue
-                            gr.HTML(orient.stone_html(stones[n], "en"))
-                            stone_buttons.append((gr.Button(f"{t('en', 'ask_about')} ({n})",
-                                                            size="sm"), n))
-                glossary_title = gr.Markdown(f"### {t('en', 'glossary')}")
-                gr.Dataframe(orient.glossary_rows(retriever), headers=["English", "中文", "in paper"],
-                             interactive=False, elem_id="glossary")
-                first_title = gr.Markdown(f"### {t('en', 'first_questions')}")
-                first = gr.Dataset(components=[gr.Textbox(visible=False)],
-                                   samples=[[q] for q in orient.FIRST_QUESTIONS["en"]],
-                                   elem_id="first-questions")
+    ui.chatbot.like(like, [ui.answers], [ui.status], api_visibility="private")
+    ui.send_comment.click(comment, [ui.comment_box, ui.answers, ui.ui_lang],
+                          [ui.status, ui.comment_box], api_visibility="private")
+    ui.clear.click(clear, [ui.ui_lang], [ui.chatbot, ui.sources, ui.copy_box, ui.answers,
+                                         ui.status, ui.suggestions, ui.export_md, ui.export_docx],
+                   api_visibility="private")
+    # The sources panel is worded in the interface language: reworded when it changes.
+    ui.ui_lang.change(lambda choice, answers: sources_html(
+        answers, _ui_lang(choice), places_for(assistant.retriever)), [ui.ui_lang, ui.answers],
+        [ui.sources], api_visibility="private")
 
-        outputs = [chatbot, sources, copy_box, suggestions, answers, question]
-        inputs = [question, chatbot, answers, doc_filter, lang_filter, ui_lang]
-        send.click(respond, inputs, outputs, api_visibility="private")
-        question.submit(respond, inputs, outputs, api_visibility="private")
 
-        def pick(sample: list[str]) -> str:
-            return sample[0]
+def _nth(i: int, items: list[str]) -> str:
+    return items[i] if i < len(items) else ""
 
-        suggestions.click(pick, [suggestions], [question], api_visibility="private").then(
-            respond, inputs, outputs, api_visibility="private")
-        first.click(pick, [first], [question], api_visibility="private").then(
-            lambda: gr.Tabs(selected="ask"), None, [tabs], api_visibility="private").then(
-            respond, inputs, outputs, api_visibility="private")
-        for button, n in stone_buttons:
-            def ask_stone(ui: str, n: int = n):  # type: ignore[no-untyped-def]
-                text = (f"阶石 {n} 的内容和含义是什么？" if _ui_lang(ui) == "zh"
-                        else f"What does stepping stone {n} ask for, and what does it mean?")
-                return text, gr.Tabs(selected="ask")
 
-            button.click(ask_stone, [ui_lang], [question, tabs], api_visibility="private").then(
-                respond, inputs, outputs, api_visibility="private")
-        chatbot.like(like, [answers], [status], api_visibility="private")
-        send_comment.click(comment, [comment_box, answers, ui_lang], [status, comment_box],
-                           api_visibility="private")
-        clear.click(lambda ui: ([], sources_html([], _ui_lang(ui)), "", [], ""), [ui_lang],
-                    [chatbot, sources, copy_box, answers, status], api_visibility="private")
-        ui_lang.change(switch, [ui_lang], [
-            header, question, send, clear, sources_title, copy_box, comment_box, send_comment,
-            doc_filter, lang_filter, about, themes_title, glossary_title, first_title, first,
-            tab_ask, tab_orient, filters_box], api_visibility="private")
+def _responder(gr: Any, ui: SimpleNamespace, assistant: Any, settings: Settings) -> Any:
+    """Return the handler that answers a question: streamed chat, then sources, copy, exports."""
+    exports = Path(tempfile.gettempdir()) / "npt-assistant-exports"
 
-        def ask(question: str, history: list[str] | None = None) -> dict:
-            """Answer a question with cited passages (the whole Answer as JSON).
+    def respond(message: str, chat: list, answers: list, docs: list, lang_filter: str,
+                choice: str):  # type: ignore[no-untyped-def]
+        chat = [*chat, {"role": "user", "content": md_escape(message or "")},
+                {"role": "assistant", "content": ""}]
+        answer: Answer | None = _refusal(message, [], settings)
+        earlier = [a.question for a in answers if not a.error][-MAX_HISTORY_ITEMS:]
+        # The box empties at once, so a question typed meanwhile is never wiped.
+        yield {ui.chatbot: chat, ui.question: ""}
+        for item in ([] if answer else assistant.stream(
+                message, history=earlier,
+                filters=Filters(docs=list(docs or []), lang=lang_filter or None))):
+            if isinstance(item, Answer):
+                answer = item
+            else:  # LLM mode: show the text as it is generated, checked when complete
+                chat[-1] = {"role": "assistant", "content": md_escape(item)}
+                yield {ui.chatbot: chat}
+        assert answer is not None
+        answers = [*answers, answer]
+        places = places_for(assistant.retriever)
+        for partial_text in _pieces(chat_markdown(answer, len(answers) - 1, places)):
+            chat[-1] = {"role": "assistant", "content": partial_text}
+            yield {ui.chatbot: chat, ui.answers: answers}
+            time.sleep(0.02)
+        lang = _ui_lang(choice)
+        md, docx = write_exports(answers, lang, exports, places)
+        yield {ui.chatbot: chat, ui.sources: sources_html(answers, lang, places),
+               ui.copy_box: copy_text(answer, places), ui.answers: answers,
+               ui.export_md: gr.update(value=str(md), interactive=True),
+               ui.export_docx: gr.update(value=str(docx), interactive=True),
+               **_suggestions(gr, ui, answer, lang, places)}
 
-            `history`: up to 20 earlier questions of the conversation, most recent last."""
-            refused = refusal(question, history)
-            if refused is not None:
-                return refused.to_dict()
-            return assistant.ask(question, history=history or []).to_dict()
+    return respond
 
-        gr.api(ask, api_name="ask")
-    return demo
+
+def _suggestions(gr: Any, ui: SimpleNamespace, answer: Answer, lang: str,
+                 places: Places) -> dict[Any, Any]:
+    """The topics offered for a question the corpus does not cover: labelled by their place,
+    each asking its own question when clicked (in the language the question was asked in)."""
+    topics = answer.suggestions[:MAX_TOPICS] if answer.abstained else []
+    asked = answer.language
+    out: dict[Any, Any] = {ui.suggestions: gr.update(visible=bool(topics)),
+                           ui.suggest_label: t(lang, "suggest"),
+                           ui.topic_questions: [places.question(s.chunk_id, asked) for s in topics]}
+    for i, button in enumerate(ui.topics):
+        label = places.topic(topics[i].chunk_id, asked) if i < len(topics) else ""
+        out[button] = gr.update(value=label, visible=i < len(topics))
+    return out
+
+
+def _wire_orientation(gr: Any, tour: SimpleNamespace, ask: SimpleNamespace) -> None:
+    """Connect Orientation: a first question or a stone opens the Ask tab, at its top, and asks."""
+    def to_ask() -> Any:
+        return gr.Tabs(selected="ask")
+
+    for button in tour.first:
+        # A button's value is its text: the question it asks.
+        button.click(lambda text: text, [button], [ask.question], api_visibility="private").then(
+            to_ask, None, [ask.tabs], api_visibility="private").then(
+            None, None, None, js=TO_TOP_JS, api_visibility="private").then(
+            ask.respond, ask.inputs, ask.outputs, api_visibility="private")
+    for button, n in tour.stone_buttons:
+        def ask_stone(choice: str, n: int = n) -> tuple[str, Any]:
+            return t(_ui_lang(choice), "ask_stone").format(n=n), gr.Tabs(selected="ask")
+
+        button.click(ask_stone, [ask.ui_lang], [ask.question, ask.tabs],
+                     api_visibility="private").then(
+            None, None, None, js=TO_TOP_JS, api_visibility="private").then(
+            ask.respond, ask.inputs, ask.outputs, api_visibility="private")
+    gr.on([ask.ui_lang.change, tour.gloss_filter.change],
+          lambda choice, query: orient.glossary_html(tour.terms, _ui_lang(choice), query),
+          [ask.ui_lang, tour.gloss_filter], [tour.glossary], api_visibility="private",
+          show_progress="hidden")
 
 
 def _error_answer(question: Any, message: str) -> Answer:
@@ -329,8 +420,9 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
     print(ready, flush=True)
     demo.launch(server_name=host, server_port=port, auth=login, share=False,
                 prevent_thread_lock=not block, quiet=True, show_error=False, ssr_mode=False,
-                footer_links=["api"], css=CSS, js=JS, theme=_theme(),
-                max_file_size=settings.max_file_bytes, app_kwargs=guarded(limiter))
+                footer_links=["api"], css=CSS, js=page_js(), theme=_theme(),
+                max_file_size=settings.max_file_bytes,
+                app_kwargs=guarded(limiter))
     return demo if not block else 0
 
 
@@ -344,6 +436,9 @@ def _load(settings: Settings, host: str, port: int, assistant: Any):  # type: ig
             # Several questions at once: one BLAS thread each uses the cores better.
             settings = settings.model_copy(update={"query_threads": 1})
         assistant = assistant or Assistant(settings)
+        # A server answers from every completed ingest (CLI, Documents tab, another host).
+        if hasattr(assistant, "watch"):
+            assistant.watch(settings.reload_seconds)
         # The Chinese segmenter loads on first use; a server has time to load it now.
         threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True).start()
         demo = build_app(assistant, settings)

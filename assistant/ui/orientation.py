@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.retrieve import Retriever
+from assistant.ui.strings import t
+from ingest.documents import glossary_fields
 
 # How we group the stones for orientation (our reading, also in note-stockholm).
 THEMES: list[tuple[str, str, list[int]]] = [
@@ -56,14 +58,51 @@ def stones(retriever: Retriever) -> dict[int, Stone]:
     return out
 
 
-def glossary_rows(retriever: Retriever) -> list[list[str]]:
-    """Return [English, 中文, in the paper?] rows from the indexed glossary."""
-    rows = []
+@dataclass
+class Term:
+    """One glossary entry as the table lists it: its English and Chinese names, and the
+    wording the working paper itself uses (empty when the paper does not use the term)."""
+
+    en: str
+    zh: str
+    paper: str
+
+    def matches(self, query: str) -> bool:
+        q = query.strip().casefold()
+        return not q or any(q in cell.casefold() for cell in (self.en, self.zh, self.paper))
+
+
+def glossary_terms(retriever: Retriever) -> list[Term]:
+    """Return the indexed glossary's entries, in the glossary's order."""
+    terms = []
     for entry in retriever.lexical.glossary:
         chunk = retriever.chunks.get(entry["chunk"][0]) if entry.get("chunk") else None
-        used = "✓" if chunk is not None and "in paper:" in chunk.text else ""
-        rows.append(["; ".join(entry["en"][:2]), "；".join(entry["zh"][:2]), used])
-    return rows
+        parsed = glossary_fields(chunk.text) if chunk is not None else None
+        paper = parsed[0].get("in paper", []) if parsed else []
+        terms.append(Term("; ".join(entry["en"]), "；".join(entry["zh"]), "；".join(paper)))
+    return terms
+
+
+def glossary_html(terms: list[Term], lang: str, query: str | None = "") -> str:
+    """Return the glossary as an HTML table (proportional font, wrapping cells), filtered."""
+    query = query or ""
+    shown = [term for term in terms if term.matches(query)]
+    head = "".join(f"<th>{html.escape(t(lang, key))}</th>"
+                   for key in ("gloss_en", "gloss_zh", "gloss_paper"))
+    rows = "".join(f'<tr><td lang="en">{html.escape(term.en)}</td>'
+                   f'<td lang="zh">{html.escape(term.zh)}</td>'
+                   f'<td lang="zh">{html.escape(term.paper)}</td></tr>' for term in shown)
+    if not shown:
+        count = t(lang, "gloss_none").format(q=query.strip())
+    else:
+        count = t(lang, "gloss_count").format(shown=len(shown), total=len(terms))
+    return (f'<div class="gloss-count">{html.escape(count)}</div>'
+            f'<table class="glossary"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+
+
+def theme_title(theme: tuple[str, str, list[int]], lang: str) -> str:
+    """Return a theme's title in the interface language."""
+    return theme[1] if lang == "zh" else theme[0]
 
 
 def about_markdown(lang: str) -> str:
@@ -93,7 +132,7 @@ def about_markdown(lang: str) -> str:
 
 def stone_html(stone: Stone, lang: str) -> str:
     """Return one stone as inert HTML: Chinese original beside the English rendering."""
-    label = f"阶石 {stone.number}" if lang == "zh" else f"Stepping stone {stone.number}"
+    label = html.escape(t(lang, "stone").format(n=stone.number))
     return (f'<div class="stone"><div class="stone-n">{label}</div><div class="pair">'
             f'<div lang="zh">{html.escape(stone.zh)}</div>'
             f'<div lang="en">{html.escape(stone.en)}</div></div></div>')

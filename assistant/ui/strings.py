@@ -17,19 +17,32 @@ STRINGS: dict[str, dict[str, str]] = {
         "filters": "Filters (apply to the next question)", "documents": "Documents",
         "language": "Passage language", "any": "any",
         "copy": "Answer with citations (plain text, to paste into a cable or draft)",
-        "suggest": "The corpus does not cover that. Closest topics it does cover:",
+        "suggest": "Ask about a nearby topic instead:",
         "feedback": "Comment on the last answer (optional)", "send_feedback": "Send feedback",
         "feedback_saved": "Thank you — feedback saved.",
-        "followup": "Read as a follow-up to", "ui_language": "Interface language · 界面语言",
+        "followup": "Read as a follow-up to", "ui_language": "Interface language",
         "official": "official text", "rendering": "unofficial rendering",
         "note": "explanatory note (unofficial)", "user": "user-added document",
         "original": "Original (Chinese, official)", "english": "English (unofficial rendering)",
         "side_official": "Original ({language}, official)",
         "side_rendering": "{language} (unofficial rendering)",
         "side_note": "{language} (our explanatory note)", "lang_en": "English", "lang_zh": "Chinese",
-        "ask_about": "Ask about this", "themes": "The 22 stepping stones, by theme",
+        "ask_about": "Ask about this ({n})", "themes": "The 22 stepping stones, by theme",
         "glossary": "Glossary", "first_questions": "Good first questions",
         "about": "What the paper is",
+        "closest": "The closest topics it does cover:", "stone": "Stepping stone {n}",
+        "ask_stone": "What does stepping stone {n} ask States to do, and why?",
+        "ask_part": "What does the working paper say in {place}?",
+        "ask_section": "What does “{title}” say about {place}?",
+        "first_label": "Click a question to ask it",
+        "gloss_en": "English", "gloss_zh": "Chinese", "gloss_paper": "The paper's wording",
+        "gloss_filter": "Filter the glossary (English or Chinese)",
+        "gloss_placeholder": "e.g. hotline", "gloss_none": "No term matches “{q}”.",
+        "gloss_count": "{shown} of {total} terms",
+        "export_md": "Export the conversation (.md)", "export_docx": "Export the conversation (.docx)",
+        "export_title": "Stepping Stones assistant: conversation", "export_date": "Exported {date}",
+        "export_question": "Question", "export_answer": "Answer", "export_sources": "Sources",
+        "api_link": "Use via API",
         # The Documents tab (assistant/ui/documents.py, uploads.py)
         "tab_documents": "Documents",
         "docs_intro": "Documents you add are indexed beside the bundled corpus and cited like it. "
@@ -87,25 +100,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "subtitle": "关于工作文件《推进核裁军的阶石》及相关《不扩散条约》文本的问答——"
                     "每个说法都附有可打开的出处段落。仅回答英文或中文问题。",
         "tab_ask": "提问", "tab_orientation": "导览",
-        "question": "您的问题（中文或 English）",
+        "question": "您的问题（中文或英文）",
         "placeholder": "例如：文件对热线有什么建议？",
         "send": "提问", "clear": "新对话",
         "sources": "出处", "no_sources": "引用的段落显示在这里。点击回答中的 [n] 即可打开。",
         "filters": "筛选（用于下一个问题）", "documents": "文件",
         "language": "段落语言", "any": "不限",
         "copy": "带出处的回答（纯文本，可粘贴到电报或草稿中）",
-        "suggest": "语料没有涉及这个问题。语料涵盖的最接近的主题：",
+        "suggest": "改问一个相近的主题：",
         "feedback": "对上一个回答的意见（可选）", "send_feedback": "提交反馈",
         "feedback_saved": "谢谢，反馈已保存。",
-        "followup": "按追问理解，承接", "ui_language": "Interface language · 界面语言",
+        "followup": "按追问理解，承接", "ui_language": "界面语言",
         "official": "正式文本", "rendering": "非正式译文",
         "note": "说明（非正式）", "user": "用户添加的文件",
         "original": "原文（中文，正式文本）", "english": "英文（非正式译文）",
         "side_official": "原文（{language}，正式文本）", "side_rendering": "{language}（非正式译文）",
         "side_note": "{language}（我们的说明）", "lang_en": "英文", "lang_zh": "中文",
-        "ask_about": "就此提问", "themes": "22 个阶石（按主题）",
+        "ask_about": "就此提问（{n}）", "themes": "22 个阶石（按主题）",
         "glossary": "术语表", "first_questions": "入门问题",
         "about": "这份文件是什么",
+        "closest": "语料涵盖的最接近的主题：", "stone": "阶石 {n}",
+        "ask_stone": "阶石 {n} 的内容和含义是什么？",
+        "ask_part": "工作文件{place}说了什么？",
+        "ask_section": "《{title}》中“{place}”一节说了什么？",
+        "first_label": "点击问题即可提问",
+        "gloss_en": "英文", "gloss_zh": "中文", "gloss_paper": "工作文件中的用语",
+        "gloss_filter": "筛选术语（中文或英文）",
+        "gloss_placeholder": "例如：热线", "gloss_none": "没有与“{q}”匹配的术语。",
+        "gloss_count": "共 {total} 个术语，显示 {shown} 个",
+        "export_md": "导出对话（.md）", "export_docx": "导出对话（.docx）",
+        "export_title": "阶石助手：对话记录", "export_date": "导出时间：{date}",
+        "export_question": "问题", "export_answer": "回答", "export_sources": "出处",
+        "api_link": "通过 API 使用",
         # 文件标签页（assistant/ui/documents.py、uploads.py）
         "tab_documents": "文件",
         "docs_intro": "您添加的文件与内置语料一起编入索引，并同样被引用。支持 PDF、DOCX、HTML、"
@@ -163,3 +189,23 @@ STRINGS: dict[str, dict[str, str]] = {
 def t(lang: str, key: str) -> str:
     """Return the UI string for a key in a language (English when missing)."""
     return STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
+
+
+# Headings of the 22 stones in Chinese, for labels (the paper has none; these follow the headings
+# of our English rendering, "Stepping stone 5: dialogue on doctrine and declaratory policy").
+STONE_HEADINGS_ZH = {
+    1: "永不再使用核武器", 2: "《进一步削减和限制进攻性战略武器措施条约》", 3: "削减核武库",
+    4: "核武器在政策和理论中的作用", 5: "关于核理论和宣示性政策的对话", 6: "报告武库及其现代化",
+    7: "消极安全保证", 8: "无核武器区与中东", 9: "关于核风险的结构化对话",
+    10: "危机沟通、热线和降低风险中心", 11: "常规系统与核系统的缠结", 12: "核试验与《全面禁止核试验条约》",
+    13: "暂停生产裂变材料", 14: "打破禁止裂变材料生产条约的谈判僵局", 15: "核裁军核查",
+    16: "青年一代的参与", 17: "受核武器影响的社区", 18: "妇女参与和性别观点", 19: "战略稳定对话",
+    20: "标准化报告", 21: "国家执行情况报告", 22: "加强审议周期",
+}
+
+# Places in the working paper that `assistant.answer.zh_locator` leaves in English.
+PAPER_PLACES_ZH = {
+    "Annex heading and title": "附件标题", "Annex heading": "附件标题",
+    "Annex, closing paragraph": "附件，结尾段", "Annex, paragraph 4 (closing)": "附件，第 4 段（结尾段）",
+    "Title block": "标题（日期、地点、标题）",
+}

@@ -21,10 +21,10 @@ from ingest import npzfile
 from ingest.documents import Chunk
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # 2: provenance (origin, added_by, added_at, source_file)
+FORMAT = 3  # 2: provenance (origin, added_by, added_at, source_file); 3: node
 # Fields with few distinct values are stored once each and referenced by number.
 _SHARED = ("doc_id", "doc_title", "doc_kind", "language", "unit_kind", "heading", "doc_hash",
-           "origin", "added_by", "added_at", "source_file")
+           "origin", "added_by", "added_at", "source_file", "node")
 
 
 class Catalog(Mapping[str, Chunk]):

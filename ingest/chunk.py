@@ -180,6 +180,7 @@ def chunk_units(document: Document, units: list[Unit], max_tokens: int) -> list[
                 added_by=document.added_by,
                 added_at=document.added_at,
                 source_file=document.path,
+                node=document.node,
             ))
     return chunks
 

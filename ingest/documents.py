@@ -49,6 +49,7 @@ class Document:
     origin: str = "user"
     added_by: str = ""
     added_at: str = ""
+    node: str = ""  # the app host whose files it came from (a shared Chroma server only)
 
     def __post_init__(self) -> None:
         if not self.hash:
@@ -109,6 +110,7 @@ class Chunk:
     added_by: str = ""
     added_at: str = ""
     source_file: str = ""
+    node: str = ""  # with a shared Chroma server: the host whose `source_file` it is
 
     def __post_init__(self) -> None:
         if not self.hash:  # of what is embedded: a new heading means a new vector

@@ -158,10 +158,11 @@ def _stored(store: Store, col: Any, settings: Settings
     if catalog is None or catalog.documents is None:
         return None, store.doc_states()
     states: dict[str, DocState] = {}
-    for cid, doc_id, doc_hash in zip(catalog.ids, catalog.column("doc_id"),
-                                     catalog.column("doc_hash"), strict=True):
+    for cid, doc_id, doc_hash, node in zip(catalog.ids, catalog.column("doc_id"),
+                                           catalog.column("doc_hash"), catalog.column("node"),
+                                           strict=True):
         path, expected = catalog.documents[doc_id]
-        state = states.setdefault(doc_id, DocState(doc_id, path, expected=expected))
+        state = states.setdefault(doc_id, DocState(doc_id, path, expected=expected, node=node))
         state.hashes.add(doc_hash)
         state.chunk_ids.append(cid)
     return {cid: catalog[cid] for cid in catalog}, states
@@ -176,10 +177,11 @@ def _admit(docs: list[Document], settings: Settings, states: dict[str, DocState]
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for doc in docs:
         doc.origin = origin_of(doc.path, settings.corpus_dir)
-        doc.added_by, doc.added_at = added_by, now
+        doc.added_by, doc.added_at, doc.node = added_by, now, settings.node
         doc.hash = content_hash(
             f"{doc.hash}|{PIPELINE_VERSION}|{settings.max_chunk_tokens}|{doc.origin}")
-    indexed = {d: Holder(st.path, next(iter(st.hashes)) if len(st.hashes) == 1 else "")
+    indexed = {d: Holder(st.path, next(iter(st.hashes)) if len(st.hashes) == 1 else "",
+                         elsewhere=_elsewhere(st, settings))
                for d, st in states.items()}
     kept, refused = claim_ids(docs, settings.corpus_dir, indexed, prune)
     report.errors += refused
@@ -286,10 +288,16 @@ def _write_document(run: _Run, doc: Document, chunks: list[Chunk], state: DocSta
     log.info("indexed %s (%d chunks, %d embedded)", doc.id, len(chunks), len(fresh))
 
 
-def _prune(run: _Run, loaded: set[str], prune: bool) -> None:
+def _elsewhere(state: DocState, settings: Settings) -> bool:
+    """True for a document another app host added to the shared Chroma server: its file is on
+    that host, so its absence here means nothing (and is never a reason to remove it)."""
+    return bool(state.node) and state.node != settings.node
+
+
+def _prune(run: _Run, loaded: set[str], prune: bool, settings: Settings) -> None:
     """Remove (with --prune) or report the indexed documents whose files are gone."""
     for doc_id, state in run.states.items():
-        if doc_id in loaded or Path(state.path).exists():
+        if doc_id in loaded or Path(state.path).exists() or _elsewhere(state, settings):
             continue
         if prune:
             run.store.delete(run.col, state.chunk_ids)
@@ -427,7 +435,7 @@ def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestR
         # Until this run completes, the snapshot on disk no longer describes the collection.
         store.set_stamp(col, "")
         _write(run, todo, embedder, progress)
-        _prune(run, {d.id for d in docs}, prune)
+        _prune(run, {d.id for d in docs}, prune, settings)
         if rebuild:
             if store.exists():
                 store.client.delete_collection(store.name)

@@ -114,6 +114,16 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def node(self) -> str:
+        """This app host, as recorded on the documents it adds to a shared Chroma server ("" for
+        the embedded store): only the host that holds a document's file may find it gone."""
+        if not self.chroma_url:
+            return ""
+        import socket
+
+        return f"{socket.gethostname()}:{self.data_dir.resolve()}"
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 

@@ -114,10 +114,11 @@ class Holder:
 
     path: str
     doc_hash: str = ""
+    elsewhere: bool = False  # another app host's file (a shared Chroma server)
 
     @property
     def present(self) -> bool:
-        return Path(self.path).exists()
+        return self.elsewhere or Path(self.path).exists()
 
 
 def claim_ids(docs: list[Document], corpus_dir: Path, indexed: Mapping[str, Holder],

@@ -38,6 +38,7 @@ class DocState:
     hashes: set[str] = field(default_factory=set)
     expected: int = 0
     chunk_ids: list[str] = field(default_factory=list)
+    node: str = ""  # the host whose file `path` is (a shared Chroma server only)
 
     def complete(self, doc_hash: str) -> bool:
         return self.hashes == {doc_hash} and len(self.chunk_ids) == self.expected
@@ -222,7 +223,8 @@ class Store:
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
                 meta = meta or {}
                 doc_id = str(meta.get("doc_id", cid.split("#")[0]))
-                st = states.setdefault(doc_id, DocState(doc_id, str(meta.get("path", ""))))
+                st = states.setdefault(doc_id, DocState(doc_id, str(meta.get("path", "")),
+                                                        node=str(meta.get("node", ""))))
                 st.hashes.add(str(meta.get("doc_hash", "")))
                 st.expected = int(meta.get("doc_chunks", 0))
                 st.chunk_ids.append(cid)

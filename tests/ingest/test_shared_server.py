@@ -203,3 +203,28 @@ def test_the_lease_admits_one_writer_and_a_killed_holders_lease_expires(
     with chroma_lease(store, timeout=5):
         assert lease._current(col)["holder"] != "pid 1 on gone"
     assert lease._current(col) is None
+
+
+def test_a_host_never_removes_or_takes_over_a_document_whose_file_is_on_another_host(
+        tmp_path: Path, chroma_server, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    a = host(tmp_path, "host-a", chroma_server.url, corpus)
+    b = host(tmp_path, "host-b", chroma_server.url, corpus)
+    a_docs, b_docs = tmp_path / "a-docs", tmp_path / "b-docs"
+    for folder, text in ((a_docs, ACCORD), (b_docs, ACCORD.replace("seventeen", "nine"))):
+        folder.mkdir()
+        (folder / "zorbian.md").write_text(text, encoding="utf-8")
+    assert ingest([a_docs], a).ok
+    # On B's machine A's file does not exist (hidden here, since both hosts share one disk):
+    # to B it is not "gone", it is elsewhere.
+    a_docs.rename(tmp_path / "on-host-a-only")
+    report = ingest(None, b, prune=True)
+    assert report.pruned == [] and report.ok
+    taken = ingest([b_docs], b, prune=True)
+    assert taken.added == [] and any("zorbian" in e for e in taken.errors)
+    store = Store(a)
+    texts = store.collection(create=False).get(where={"doc_id": "zorbian"})["documents"]
+    assert texts and all("seventeen" in t for t in texts)
+    # A, which holds the file, still removes it.
+    (tmp_path / "on-host-a-only").rename(a_docs)
+    (a_docs / "zorbian.md").unlink()
+    assert ingest(None, a, prune=True).pruned == ["zorbian"]

@@ -34,19 +34,38 @@ table.glossary th { background: #f6f8fa; font-weight: 600; }
 table.glossary th:nth-child(1) { width: 42%; } table.glossary th:nth-child(2) { width: 29%; }
 """
 
-# Citation links open their passage in the sources panel instead of navigating away; the
-# language switch also words what Gradio draws itself (the footer's API link), the page title
-# and the page's `lang`, which picks Chinese or Latin glyphs for shared characters.
+# Citation links open their passage in the sources panel instead of navigating away. The
+# language switch also sets the page's `lang` (it picks Chinese or Latin glyphs for shared
+# characters), its title, and the locale of Gradio's own strings ("Drop File Here", "Use via
+# API"), which Gradio takes from the browser: its svelte-i18n locale store is found among the
+# page's loaded modules (the exported store whose value is a locale code) and set.
 _JS = """
 () => {
   const WORDS = __WORDS__;
-  window.nptLanguage = (choice) => {
+  let gradioLocale = null;
+  const findGradioLocale = async () => {
+    const urls = performance.getEntriesByType('resource').map((e) => e.name)
+      .filter((name) => name.endsWith('.js') && name.includes('/assets/'));
+    for (const url of urls) {
+      let module;
+      try { module = await import(url); } catch (e) { continue; }
+      for (const value of Object.values(module)) {
+        if (!value || typeof value !== 'object' || typeof value.subscribe !== 'function'
+            || typeof value.set !== 'function') continue;
+        let current;
+        const stop = value.subscribe((v) => { current = v; });
+        if (typeof stop === 'function') stop();
+        if (typeof current === 'string' && /^[a-z]{2}(-[A-Za-z]{2,4})?$/.test(current)) return value;
+      }
+    }
+    return null;
+  };
+  window.nptLanguage = async (choice) => {
     const lang = choice === '中文' ? 'zh' : 'en';
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
     document.title = WORDS[lang].title;
-    const api = document.querySelector('footer .show-api');
-    const text = api && [...api.childNodes].find((n) => n.nodeType === 3 && n.textContent.trim());
-    if (text) text.textContent = WORDS[lang].api;
+    gradioLocale = gradioLocale || await findGradioLocale();
+    if (gradioLocale) gradioLocale.set(lang === 'zh' ? 'zh-CN' : 'en');
   };
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[href^="#src-"]');
@@ -73,5 +92,5 @@ TO_TOP_JS = "() => { window.scrollTo({top: 0}); }"
 
 def page_js() -> str:
     """Return the script Gradio runs once the page has loaded."""
-    words = {lang: {"title": t(lang, "title"), "api": t(lang, "api_link")} for lang in ("en", "zh")}
+    words = {lang: {"title": t(lang, "title")} for lang in ("en", "zh")}
     return _JS.replace("__WORDS__", json.dumps(words, ensure_ascii=False))

@@ -42,7 +42,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_md": "Export the conversation (.md)", "export_docx": "Export the conversation (.docx)",
         "export_title": "Stepping Stones assistant: conversation", "export_date": "Exported {date}",
         "export_question": "Question", "export_answer": "Answer", "export_sources": "Sources",
-        "api_link": "Use via API",
         # The Documents tab (assistant/ui/documents.py, uploads.py)
         "tab_documents": "Documents",
         "docs_intro": "Documents you add are indexed beside the bundled corpus and cited like it. "
@@ -131,7 +130,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_md": "导出对话（.md）", "export_docx": "导出对话（.docx）",
         "export_title": "阶石助手：对话记录", "export_date": "导出时间：{date}",
         "export_question": "问题", "export_answer": "回答", "export_sources": "出处",
-        "api_link": "通过 API 使用",
         # 文件标签页（assistant/ui/documents.py、uploads.py）
         "tab_documents": "文件",
         "docs_intro": "您添加的文件与内置语料一起编入索引，并同样被引用。支持 PDF、DOCX、HTML、"

@@ -11,6 +11,9 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.answer import Answer
+from ingest.settings import Settings
+
 MAX_HISTORY_ITEMS = 20  # earlier questions a follow-up can lean on; more add nothing
 SUPPORTED = "English or Chinese (中文)"
 # Scripts by the first word of a letter's Unicode name; Latin and Han are the ones we answer.
@@ -72,3 +75,21 @@ def language_message(language: str) -> str:
     return (f"This assistant answers questions in {SUPPORTED}; your question looks like "
             f"{language}. Please ask it in English or Chinese. "
             "本助手只回答英文或中文问题，请用英文或中文提问。")
+
+
+def refusal(question: Any, history: Any, settings: Settings) -> Answer | None:
+    """Return an Answer that says why a question or its history cannot be used (None: usable)."""
+    try:
+        check_history(history, settings.max_question_chars)
+    except InputError as exc:
+        return error_answer(question, str(exc))
+    language = unsupported_language(question) if isinstance(question, str) else None
+    return error_answer(question, language_message(language)) if language else None
+
+
+def error_answer(question: Any, message: str) -> Answer:
+    """An Answer carrying only an error message (the question is cut short, never echoed in
+    full)."""
+    text = question if isinstance(question, str) else ""
+    return Answer(question=text[:200], text=message, language="en", abstained=True,
+                  reason="unusable input", error=message)

@@ -32,16 +32,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "about": "What the paper is",
         "closest": "The closest topics it does cover:", "stone": "Stepping stone {n}",
         "ask_stone": "What does stepping stone {n} ask States to do, and why?",
-        "ask_part": "What does the working paper say in {place}?",
         "ask_section": "What does “{title}” say about {place}?",
-        "first_label": "Click a question to ask it",
         "gloss_en": "English", "gloss_zh": "Chinese", "gloss_paper": "The paper's wording",
         "gloss_filter": "Filter the glossary (English or Chinese)",
         "gloss_placeholder": "e.g. hotline", "gloss_none": "No term matches “{q}”.",
         "gloss_count": "{shown} of {total} terms",
         "export_md": "Export the conversation (.md)", "export_docx": "Export the conversation (.docx)",
         "export_title": "Stepping Stones assistant: conversation", "export_date": "Exported {date}",
-        "export_question": "Question", "export_answer": "Answer", "export_sources": "Sources",
+        "export_sources": "Sources",
         # The Documents tab (assistant/ui/documents.py, uploads.py)
         "tab_documents": "Documents",
         "docs_intro": "Documents you add are indexed beside the bundled corpus and cited like it. "
@@ -120,16 +118,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "about": "这份文件是什么",
         "closest": "语料涵盖的最接近的主题：", "stone": "阶石 {n}",
         "ask_stone": "阶石 {n} 的内容和含义是什么？",
-        "ask_part": "工作文件{place}说了什么？",
         "ask_section": "《{title}》中“{place}”一节说了什么？",
-        "first_label": "点击问题即可提问",
         "gloss_en": "英文", "gloss_zh": "中文", "gloss_paper": "工作文件中的用语",
         "gloss_filter": "筛选术语（中文或英文）",
         "gloss_placeholder": "例如：热线", "gloss_none": "没有与“{q}”匹配的术语。",
         "gloss_count": "共 {total} 个术语，显示 {shown} 个",
         "export_md": "导出对话（.md）", "export_docx": "导出对话（.docx）",
         "export_title": "阶石助手：对话记录", "export_date": "导出时间：{date}",
-        "export_question": "问题", "export_answer": "回答", "export_sources": "出处",
+        "export_sources": "出处",
         # 文件标签页（assistant/ui/documents.py、uploads.py）
         "tab_documents": "文件",
         "docs_intro": "您添加的文件与内置语料一起编入索引，并同样被引用。支持 PDF、DOCX、HTML、"
@@ -187,6 +183,11 @@ STRINGS: dict[str, dict[str, str]] = {
 def t(lang: str, key: str) -> str:
     """Return the UI string for a key in a language (English when missing)."""
     return STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
+
+
+def choice_lang(choice: str) -> str:
+    """Return the language code of the interface language switch's choice ("中文" → "zh")."""
+    return "zh" if choice == "中文" else "en"
 
 
 # Headings of the 22 stones in Chinese, for labels (the paper has none; these follow the headings

@@ -17,6 +17,7 @@ from assistant.ui.inputs import refusal
 from assistant.ui.orientation_tab import build_orientation_tab, wire_orientation_tab
 from assistant.ui.render import md_escape
 from assistant.ui.strings import choice_lang, t
+from assistant.ui.uploads import upload_body_limit
 from assistant.ui.wording import Wording
 from ingest.lexical import warm_up
 from ingest.settings import Settings, apply_offline_env
@@ -114,7 +115,7 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
                 prevent_thread_lock=not block, quiet=True, show_error=False, ssr_mode=False,
                 footer_links=["api"], css=CSS, js=page_js(), theme=_theme(),
                 max_file_size=settings.max_file_bytes,
-                app_kwargs=guarded(limiter))
+                app_kwargs=guarded(limiter, upload_bytes=upload_body_limit(settings.max_file_bytes)))
     return demo if not block else 0
 
 

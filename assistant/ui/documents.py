@@ -9,6 +9,7 @@ import html
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +85,18 @@ def table(rows: list[DocumentRow], folder: DocumentFolder, t: Strings, lang: str
     for row in rows:
         languages = ", ".join(t(lang, f"lang_{code}") if code in ("en", "zh") else code
                               for code in row.languages.split(", "))
-        added = row.added_at.replace("T", " ").replace("Z", " UTC")[:20].replace(":00 UTC", " UTC")
         cells.append([row.title, t(lang, row.kind) if row.kind in KIND_LABELS else row.kind,
-                      languages, row.passages, added, row.added_by or "—",
+                      languages, row.passages, _when(row.added_at), row.added_by or "—",
                       source_label(row, folder, t, lang)])
     return cells
+
+
+def _when(stamp: str) -> str:
+    """An ingest time (UTC, ISO 8601) to the minute; as stored when it is not one."""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp or "—"
 
 
 def source_label(row: DocumentRow, folder: DocumentFolder, t: Strings, lang: str) -> str:
@@ -163,17 +171,18 @@ def summary_html(state: JobState, t: Strings, lang: str) -> str:
                 f'{html.escape(t(lang, "docs_failed").format(error=state.error))}</p></div>')
     report, titles = state.report, {**state.before, **state.after}
     parts = [f'<p><b>{html.escape(t(lang, "docs_done").format(seconds=state.seconds))}</b></p>']
+    shown_unchanged = report.unchanged if state.action == "add" else []  # re-uploaded as they were
     for key, ids in (("added", report.added), ("replaced", report.updated),
-                     ("removed", report.pruned), ("unchanged", report.unchanged)):
+                     ("removed", report.pruned), ("unchanged", shown_unchanged)):
         if ids:
-            names = ", ".join(titles.get(d, d) for d in ids)
-            parts.append(_line(t(lang, f"docs_done_{key}"), names))
-    kept = len(state.after) - len(report.added) - len(report.updated) - len(report.unchanged)
-    parts.append(_line(t(lang, "docs_done_kept"), t(lang, "docs_documents").format(n=max(kept, 0))))
+            parts.append(_line(t(lang, f"docs_done_{key}"), ", ".join(titles.get(d, d) for d in ids)))
+    kept = getattr(report, "kept", None)  # the pipeline's count when it gives one
+    others = (len(kept) if kept is not None else len(state.after) - len(report.added)
+              - len(report.updated)) - len(shown_unchanged)
+    parts.append(_line(t(lang, "docs_done_kept"), t(lang, "docs_documents").format(n=max(others, 0))))
     for name, why in state.refused:
         parts.append(_line(t(lang, "docs_done_refused"), f"{name}: {why}"))
-    others = [e for e in report.errors if not any(why in e for _, why in state.refused)]
-    for error in others:
+    for error in [e for e in report.errors if not any(why in e for _, why in state.refused)]:
         parts.append(_line(t(lang, "docs_done_problem"), error))
     live = {True: "docs_live", False: "docs_live_same", None: "docs_restart"}[state.refreshed]
     parts.append(f"<p>{html.escape(t(lang, live))}</p>")
@@ -298,6 +307,7 @@ def build_documents_tab(assistant: Any, settings: Settings, t: Strings, ui_lang:
         status = gr.HTML("", elem_id="docs-status")
         listing = gr.Dataframe(table(rows, folder, t, "en"), headers=headers(t, "en"),
                                interactive=False, wrap=True, elem_id="docs-table",
+                               column_widths=["30%", "15%", "8%", "7%", "13%", "9%", "18%"],
                                label=t("en", "docs_list"))
         timer = gr.Timer(1.0, active=False)
     _wire(tab_state, tab, ui_lang, (intro, files, kind, add, pick, remove, status, listing, timer))
@@ -349,8 +359,10 @@ def _wire(s: _Tab, tab: Any, ui_lang: Any, parts: tuple[Any, ...]) -> None:
                 gr.update(value=s.t(lang, "docs_add")), gr.update(value=s.t(lang, "docs_remove")),
                 *s.view(lang))
 
-    add.click(on_add, [files, kind, ui_lang], [status, notes, timer, files], **private)
-    remove.click(on_remove, [pick, ui_lang], [status, notes, timer], **private)
+    add.click(on_add, [files, kind, ui_lang], [status, notes, timer, files], show_progress="hidden",
+              **private)
+    remove.click(on_remove, [pick, ui_lang], [status, notes, timer], show_progress="hidden",
+                 **private)
     timer.tick(on_tick, [notes, ui_lang], [status, listing, pick, timer], **private)
     tab.select(on_open, [ui_lang], [status, listing, pick, timer], **private)
     ui_lang.change(on_switch, [ui_lang], [tab, intro, files, kind, add, remove, listing, pick],

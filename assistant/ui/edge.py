@@ -2,8 +2,9 @@
 
 Gradio serves some routes before login by design and takes uploads the app has no use for; a
 shared deployment needs more: security headers on every response, no event streams held open
-without a login (nor thousands with one), a limit on wrong passwords, uploads refused, and a
-malformed API call answered 400 in one log line instead of 500 with a traceback.
+without a login (nor thousands with one), a limit on wrong passwords, uploads refused (or, for
+the Documents tab, taken only from a logged-in user and only up to a size), and a malformed API
+call answered 400 in one log line instead of 500 with a traceback.
 """
 
 from __future__ import annotations
@@ -70,10 +71,10 @@ class EdgeGuard:
     """ASGI middleware in front of the Gradio app (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, limiter: LoginLimiter | None = None,
-                 uploads: bool = False) -> None:
+                 upload_bytes: int = 0) -> None:
         self.app = app
         self.limiter = limiter or LoginLimiter()
-        self.uploads = uploads
+        self.upload_bytes = upload_bytes  # largest upload request taken; 0: none
         self._streams: dict[str, int] = defaultdict(int)
         self._streams_lock = threading.Lock()
 
@@ -84,8 +85,8 @@ class EdgeGuard:
         send = _with_headers(send)
         path, method = scope.get("path", ""), scope.get("method", "GET")
         client = (scope.get("client") or ("?", 0))[0]
-        if path.rstrip("/") == "/gradio_api/upload" and not self.uploads:
-            await _reply(send, 403, "This app takes no file uploads.")
+        if path.rstrip("/") == "/gradio_api/upload":
+            await self._upload(scope, receive, send)
         elif "/heartbeat/" in path:
             await self._heartbeat(scope, receive, send, client)
         elif method == "POST" and path.rstrip("/") == "/login":
@@ -94,6 +95,18 @@ class EdgeGuard:
             await self._api_call(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Files for the Documents tab: from a logged-in user (when there is a login) and within
+        `upload_bytes`, which replaces the small body limit every other request keeps."""
+        if not self.upload_bytes:
+            await _reply(send, 403, "This app takes no file uploads.")
+        elif _needs_login(scope) and _user(scope) is None:
+            await _reply(send, 401, "Not authenticated: log in to upload documents.")
+        else:
+            from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+
+            await RequestBodyLimitMiddleware(self.app, self.upload_bytes)(scope, receive, send)
 
     async def _heartbeat(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
         """A session's keep-alive stream: only for a logged-in user, and only so many open."""
@@ -209,9 +222,10 @@ async def _reply(send: Send, status: int, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
-def guarded(limiter: LoginLimiter | None = None, uploads: bool = False) -> dict[str, Any]:
-    """Return the FastAPI arguments that put the guard in front of a Gradio app."""
+def guarded(limiter: LoginLimiter | None = None, upload_bytes: int = 0) -> dict[str, Any]:
+    """Return the FastAPI arguments that put the guard in front of a Gradio app (uploads of up
+    to `upload_bytes` a request allowed; none with 0)."""
     from starlette.middleware import Middleware
 
-    return {"middleware": [Middleware(EdgeGuard, limiter=limiter, uploads=uploads)],
+    return {"middleware": [Middleware(EdgeGuard, limiter=limiter, upload_bytes=upload_bytes)],
             "max_body_size": MAX_BODY_BYTES}

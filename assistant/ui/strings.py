@@ -60,7 +60,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "docs_busy": "An ingest is already running; try again when it has finished.",
         "docs_none": "Choose one or more files first.",
         "docs_pick_none": "Choose a document to remove first.",
-        "docs_phase_reading": "Reading the files…", "docs_phase_indexing": "Indexing…",
+        "docs_phase_reading": "Reading the files and loading the embedding model…",
+        "docs_phase_indexing": "Indexing…",
         "docs_phase_finishing": "Updating the search indexes…",
         "docs_phase_refreshing": "Loading the new index into the assistant…",
         "docs_progress": "Indexing {doc}: {done} of {total} passages",
@@ -75,7 +76,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "docs_failed": "The ingest failed: {error}",
         "docs_no_type": "no type",
         "docs_err_type": "{file}: files of type {type} cannot be added; use one of {allowed}.",
-        "docs_err_size": "{file}: {size} MB, over the limit of {limit} MB a file; split it or "
+        "docs_err_size": "{file}: {size}, over the limit of {limit} a file; split it or "
                          "save it without images.",
         "docs_err_content": "{file}: named as {type} but the content is not a {type} file; "
                             "refused.",
@@ -146,7 +147,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "docs_busy": "已有一个编入索引的任务在运行，请在其结束后再试。",
         "docs_none": "请先选择一个或多个文件。",
         "docs_pick_none": "请先选择要删除的文件。",
-        "docs_phase_reading": "正在读取文件……", "docs_phase_indexing": "正在编入索引……",
+        "docs_phase_reading": "正在读取文件并载入嵌入模型……", "docs_phase_indexing": "正在编入索引……",
         "docs_phase_finishing": "正在更新检索索引……",
         "docs_phase_refreshing": "正在让助手载入新索引……",
         "docs_progress": "正在编入 {doc}：第 {done} / {total} 段",
@@ -161,7 +162,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "docs_failed": "编入索引失败：{error}",
         "docs_no_type": "无类型",
         "docs_err_type": "{file}：不能添加 {type} 类型的文件；请使用 {allowed}。",
-        "docs_err_size": "{file}：{size} MB，超过每个文件 {limit} MB 的上限；请拆分文件或去掉图片"
+        "docs_err_size": "{file}：{size}，超过每个文件 {limit} 的上限；请拆分文件或去掉图片"
                          "后再保存。",
         "docs_err_content": "{file}：文件名表明是 {type}，但内容不是 {type} 文件；已拒绝。",
         "docs_err_link": "{file}：是符号链接；只存储或删除普通文件。",

@@ -176,7 +176,7 @@ class DocumentFolder:
 
     def _check_size(self, size: int, name: str) -> None:
         if size > self.max_bytes:
-            raise UploadError("size", file=_shown(name), size=_mb(size), limit=_mb(self.max_bytes))
+            raise UploadError("size", file=_shown(name), size=_size(size), limit=_size(self.max_bytes))
 
     def holds(self, path: str | Path) -> bool:
         """True when `path` is a file inside the folder reached without any link."""
@@ -199,5 +199,8 @@ def upload_body_limit(max_file_bytes: int) -> int:
     return MAX_FILES * max_file_bytes + FORM_BYTES
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f}"
+def _size(size: int) -> str:
+    """A size as a person reads it (decimal units, as file managers show them)."""
+    if size >= 100_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1000:.1f} KB" if size >= 1000 else f"{size} bytes"

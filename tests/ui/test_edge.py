@@ -1,7 +1,8 @@
 """The web edge of a shared deployment (issue #15, item 9).
 
 Seen before: without login `/gradio_api/heartbeat/<anything>` answered 200 and held the stream
-open (2,000 held = 2,000 file handles); logged in, `/gradio_api/upload` kept files of any size;
+open (2,000 held = 2,000 file handles); logged in, `/gradio_api/upload` kept files of any size
+(now: only logged in, only up to the file limit, for the Documents tab);
 no security headers; 500 wrong passwords at 1,600/s; `--auth user:pass` in `ps`; a malformed
 `/gradio_api/call/v2/ask` answered 500 with a traceback in the log."""
 
@@ -96,14 +97,29 @@ def test_heartbeats_need_a_login_and_a_client_holds_only_so_many(guarded_app: st
             conn.close()
 
 
-def test_uploads_are_refused_even_logged_in(guarded_app: str, tmp_path: Path) -> None:
+def test_uploads_need_a_login_and_stay_within_the_limit(guarded_app: str) -> None:
+    """The Documents tab takes files: only from a logged-in user, and none over the limit."""
+    def body(size: int) -> bytes:
+        return (b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.txt\"\r\n"
+                b"Content-Type: text/plain\r\n\r\n" + b"x" * size + b"\r\n--b--\r\n")
+
+    form = {"Content-Type": "multipart/form-data; boundary=b"}
+    status, _, reply = fetch(guarded_app + "/gradio_api/upload", data=body(100_000), headers=form)
+    assert status == 401 and b"log in" in reply
     _, cookie = login(guarded_app, "delegate", "s3cret")
-    body = (b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.bin\"\r\n"
-            b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 100_000 + b"\r\n--b--\r\n")
-    status, _, reply = fetch(guarded_app + "/gradio_api/upload", data=body,
-                             headers={"Cookie": cookie,
-                                      "Content-Type": "multipart/form-data; boundary=b"})
-    assert status == 403 and b"no file uploads" in reply
+    status, _, reply = fetch(guarded_app + "/gradio_api/upload", data=body(100_000),
+                             headers={"Cookie": cookie, **form})
+    assert status == 200 and b"x.txt" in reply
+    # Past the limit of one request the body is not even read (Gradio's own limit a file,
+    # max_file_size, refuses a file past settings.max_file_bytes as it arrives).
+    host, port = guarded_app.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.putrequest("POST", "/gradio_api/upload")
+    for key, value in {"Cookie": cookie, **form, "Content-Length": str(10**10)}.items():
+        conn.putheader(key, value)
+    conn.endheaders(body(10))
+    assert conn.getresponse().status == 413
+    conn.close()
 
 
 def test_wrong_passwords_are_refused_for_longer_each_time(guarded_app: str) -> None:

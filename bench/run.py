@@ -50,32 +50,55 @@ def machine() -> str:
             f"{time.strftime('%Y-%m-%d')}")
 
 
-def bench_ingest(base: Settings) -> dict:
-    """Pipeline chunks/s vs raw encode chunks/s on the bundled corpus (model preloaded)."""
+def torch_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+    """The embedder as it was before the ONNX export: passages and card questions through
+    sentence-transformers on torch (for the same-sitting ingest comparison)."""
+    from ingest.embedder import Embedder
+
+    class TorchEmbedder(Embedder):
+        def passages(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            return self._encode(texts, "passage")
+
+        def many_queries(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            return self._encode(texts, "query")
+
+    return TorchEmbedder(settings)
+
+
+def bench_ingest(base: Settings, runs: int = 3) -> list[dict]:
+    """Pipeline chunks/s vs raw encode chunks/s on the bundled corpus (model preloaded), for
+    passages on ONNX Runtime and on sentence-transformers/torch, runs interleaved."""
     from ingest.chunk import chunk_document
     from ingest.embedder import Embedder
     from ingest.pipeline import IngestReport, discover, ingest, load_all
 
-    embedder = Embedder(base)
-    embedder.passages(["warm-up"])
+    embedders = {"ONNX Runtime fp32 (ours)": Embedder(base),
+                 "sentence-transformers, torch": torch_embedder(base)}
+    for embedder in embedders.values():
+        embedder.passages(["warm-up"])
+        embedder.many_queries(["warm-up"])
     import chromadb  # noqa: F401  (imported once here, not inside the first timed run)
     docs = load_all(discover([base.corpus_dir]), base, IngestReport())
     texts = [c.embed_text for d in docs for c in chunk_document(d, base.max_chunk_tokens)]
-    encode_runs, ingest_runs = [], []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        embedder.passages(texts)
-        encode_runs.append(time.perf_counter() - t0)
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = base.model_copy(update={"data_dir": Path(tmp)})
+    times: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in embedders}
+    for _ in range(runs):
+        for name, embedder in embedders.items():
             t0 = time.perf_counter()
-            report = ingest(None, settings, embedder=embedder)
-            ingest_runs.append(time.perf_counter() - t0)
-            assert report.ok and report.chunks_total == len(texts)
-    enc, ing = statistics.median(encode_runs), statistics.median(ingest_runs)
-    return {"chunks": len(texts), "encode_s": enc, "ingest_s": ing,
-            "encode_cps": len(texts) / enc, "ingest_cps": len(texts) / ing,
-            "overhead": ing / enc - 1}
+            embedder.passages(texts)
+            times[name][0].append(time.perf_counter() - t0)
+            with tempfile.TemporaryDirectory() as tmp:
+                settings = base.model_copy(update={"data_dir": Path(tmp)})
+                t0 = time.perf_counter()
+                report = ingest(None, settings, embedder=embedder)
+                times[name][1].append(time.perf_counter() - t0)
+                assert report.ok and report.chunks_total == len(texts)
+    rows = []
+    for name, (encode_runs, ingest_runs) in times.items():
+        enc, ing = statistics.median(encode_runs), statistics.median(ingest_runs)
+        rows.append({"encoder": name, "chunks": len(texts), "encode_s": enc, "ingest_s": ing,
+                     "encode_cps": len(texts) / enc, "ingest_cps": len(texts) / ing,
+                     "overhead": ing / enc - 1})
+    return rows
 
 
 def bench_ask(settings: Settings, rounds: int) -> dict:
@@ -126,10 +149,12 @@ def main() -> None:
                     help="rewrite the peer block from data/peer-results.json, measuring nothing")
     ap.add_argument("--encoders", action="store_true",
                     help="only the encoder comparison (bench/encoders.py); rewrites that block")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for every encoder in that comparison (default: one per core)")
     args = ap.parse_args()
     settings = Settings()
     if args.encoders:
-        write_encoder_block(bench_encoders(settings))
+        write_encoder_block(bench_encoders(settings, args.threads))
         return
     if args.peer:
         bench_peer(settings)
@@ -138,17 +163,20 @@ def main() -> None:
         write_peer_block(json.loads(PEER_RESULTS.read_text(encoding="utf-8")))
         return
     lines = ["# Benchmarks", "", f"Measured on {machine()}, in one run of `bench/run.py`. "
-             "Medians of 5 runs for ingest; percentiles over every question for ask.", ""]
-    ing = bench_ingest(settings)
+             "Medians of 3 runs for ingest; percentiles over every question for ask.", ""]
+    rows = bench_ingest(settings)
+    ing = rows[0]
     lines += ["## Ingest throughput (bundled corpus)", "",
-              "| chunks | raw encode (s) | pipeline ingest (s) | raw chunks/s | pipeline chunks/s "
-              "| pipeline overhead |", "|---|---|---|---|---|---|",
-              f"| {ing['chunks']} | {ing['encode_s']:.2f} | {ing['ingest_s']:.2f} | "
-              f"{ing['encode_cps']:.1f} | {ing['ingest_cps']:.1f} | {ing['overhead']:+.1%} |", "",
-              "Raw encode: the embedder alone on the chunks' texts. Pipeline: load, clean, chunk, "
-              "embed, write Chroma and BM25 into an empty data dir, with the model preloaded "
-              "for both.", ""]
-    print(lines[-4], flush=True)
+              "| passages encoded by | chunks | raw encode (s) | pipeline ingest (s) | raw chunks/s "
+              "| pipeline chunks/s | pipeline overhead |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['encoder']} | {r['chunks']} | {r['encode_s']:.2f} | {r['ingest_s']:.2f} | "
+              f"{r['encode_cps']:.1f} | {r['ingest_cps']:.1f} | {r['overhead']:+.1%} |" for r in rows]
+    lines += ["", "Raw encode: the embedder alone on the chunks' texts. Pipeline: load, clean, "
+              "chunk, embed (passages and the question cards), write Chroma and BM25 into an "
+              "empty data dir, with the model preloaded for both; medians of 3 runs, the two "
+              "embedders interleaved. The torch row is the embedder before the ONNX export "
+              "(passages and card questions through sentence-transformers).", ""]
+    print("\n".join(lines[-6:]), flush=True)
     ask = bench_ask(settings, 1 if args.quick else 3)
     lines += ["## `ask` latency, extractive, warm (bundled corpus)", "",
               f"{ask['questions']} questions; cold start (a new `npt-assistant ask` process, "
@@ -160,7 +188,7 @@ def main() -> None:
     lines.append("")
     print("\n".join(lines[-9:]), flush=True)
     old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
-    lines += [ENC_HEADING, "", encoder_block(bench_encoders(settings)),
+    lines += [ENC_HEADING, "", encoder_block(bench_encoders(settings, args.threads)),
               kept_after(old, ENC_END).rstrip(), ""]
     qs = bench_quickstart(settings)
     lines += ["## Retrieval quality against the llama-index quickstart", "",
@@ -236,12 +264,12 @@ def load_avg() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def bench_encoders(settings: Settings) -> dict:
+def bench_encoders(settings: Settings, threads: int = 0) -> dict:
     """bench/encoders.py's measurement, with the load and other work before and after."""
     from bench.encoders import measure
 
     start = {"load": load_avg(), "others": others_running()}
-    result = measure(settings)
+    result = measure(settings, threads=threads)
     result.update(measured=time.strftime("%Y-%m-%d %H:%M"), start=start,
                   end={"load": load_avg(), "others": others_running()})
     ENC_RESULTS.parent.mkdir(exist_ok=True)

@@ -108,6 +108,9 @@ class Embedder:
 
     def passages(self, texts: list[str]) -> np.ndarray:
         """Return passage vectors (e5's `passage: ` prompt), one row per text."""
+        fast = self.encoder
+        if fast:
+            return fast.encode(texts, "passage", batch_size=self.settings.embed_batch_size)
         return self._encode(texts, "passage")
 
     def fingerprint(self) -> str:

@@ -15,7 +15,7 @@ from assistant import abstain
 from assistant.answer import Answer, Retrieved, abstention, cite, compose
 from assistant.conversation import resolve
 from assistant.retrieve import Filters, Retriever
-from ingest.loaders import detect_language
+from ingest.language import detect_language
 from ingest.settings import Settings, apply_offline_env
 from ingest.store import StoreError
 

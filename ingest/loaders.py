@@ -13,6 +13,7 @@ from ingest.documents import KINDS, Document
 from ingest.docx_text import read_docx
 from ingest.extracted import Extracted, ReadError
 from ingest.html_text import read_html
+from ingest.language import detect_language  # re-exported: older imports name this module
 from ingest.manifest import MANIFESTS, ManifestError, load_manifest, safe_yaml
 from ingest.pdf import read_pdf
 
@@ -24,7 +25,6 @@ MANIFEST = MANIFESTS[0]
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{#[^}]*\})?\s*$", re.M)
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 class LoadError(Exception):
@@ -34,15 +34,6 @@ class LoadError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
-
-
-def detect_language(text: str) -> str:
-    """Return "zh" when CJK characters dominate the letters of a text (a document or a
-    question), else "en"."""
-    sample = text[:20000]
-    cjk = len(_CJK.findall(sample))
-    latin = len(re.findall(r"[A-Za-z]", sample))
-    return "zh" if cjk * 2 > latin else "en"
 
 
 def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:

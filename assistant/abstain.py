@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from assistant import answer_type
 from assistant.retrieve import Hit, Query, Retriever
-from ingest.settings import Settings
+from ingest.settings import Tuning
 
 
 @dataclass
@@ -32,9 +32,9 @@ class Decision:
 
 
 def _support(retriever: Retriever, query: Query, hits: list[Hit]) -> tuple[float, float]:
-    """Return the best term support and the best dense cosine among the top three passages."""
+    """Return the best term support and the best dense cosine among the given passages."""
     coverage = dense = 0.0
-    for hit in hits[:3]:
+    for hit in hits:
         ids = [m.id for m in hit.members]
         coverage = max(coverage, retriever.coverage(query, ids))
         if query.context:
@@ -49,11 +49,11 @@ def _type_mismatch(question: str, hits: list[Hit]) -> bool:
     if answer_type.speculative(question):
         return True
     asked = answer_type.want(question)
-    return asked is not None and not any(asked.met_by(m.text) for hit in hits[:3]
+    return asked is not None and not any(asked.met_by(m.text) for hit in hits
                                          for m in hit.members)
 
 
-def decide(retriever: Retriever, query: Query, hits: list[Hit], settings: Settings,
+def decide(retriever: Retriever, query: Query, hits: list[Hit], tuning: Tuning,
            question: str, lang: str, unknown: list[str] | None = None) -> Decision:
     """Return whether to abstain, and the evidence for it."""
     if unknown:
@@ -63,11 +63,12 @@ def decide(retriever: Retriever, query: Query, hits: list[Hit], settings: Settin
         return Decision(True, "nothing in the corpus matched the question", 0.0, 0.0, 0.0)
     if query.references and retriever.group_of(hits[0].chunk) in query.references:
         return Decision(False, "the question names this passage", 1.0, 0.0, 1.0)
-    coverage, dense = _support(retriever, query, hits)
-    score = coverage + settings.abstain_dense_weight * (dense - settings.abstain_dense_center)
-    if _type_mismatch(question, hits):
-        score -= settings.abstain_type_penalty
-    threshold = settings.abstain_thresholds.get(lang, settings.abstain_threshold)
+    best = hits[:tuning.abstain_passages]
+    coverage, dense = _support(retriever, query, best)
+    score = coverage + tuning.abstain_dense_weight * (dense - tuning.abstain_dense_center)
+    if _type_mismatch(question, best):
+        score -= tuning.abstain_type_penalty
+    threshold = tuning.abstain_thresholds.get(lang, tuning.abstain_threshold)
     if score >= threshold:
         return Decision(False, "supported", coverage, dense, score)
     reason = (f"the closest passages share too little with the question "

@@ -144,8 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core import Assistant, Filters
 
-    if args.k:
-        settings.top_k = args.k
     if re.search(r"[\u3400-\u9fff]", args.question):
         # A Chinese question needs the segmenter (~0.8 s to load): load it while the index
         # loads, not after.
@@ -153,8 +151,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
         threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True).start()
     assistant = Assistant(settings)
-    answer = assistant.ask(args.question, filters=Filters(docs=args.doc, lang=args.lang,
-                                                          kinds=args.kind))
+    answer = assistant.ask(args.question, k=args.k or None,
+                           filters=Filters(docs=args.doc, lang=args.lang, kinds=args.kind))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

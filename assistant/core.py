@@ -115,8 +115,10 @@ class Assistant:
     def describe(self) -> dict[str, Any]:
         """Return what produced the answers (for evaluation reports)."""
         answerer = f"llm:{self.settings.llm_model}" if self.synthesizer else "extractive"
-        return {**self.settings.describe(), "retriever": f"dense+bm25 {self.settings.fusion}",
-                "answerer": answerer, "chunks": len(self.retriever.chunks)}
+        tuning = self.settings.tuning
+        return {**self.settings.describe(), "retriever": f"dense+bm25 {tuning.fusion}",
+                "answerer": answerer, "chunks": len(self.retriever.chunks),
+                "tuning": tuning.model_dump(mode="json")}
 
     def ask(self, question: str, history: Sequence[Any] = (), filters: Filters | None = None,
             k: int | None = None) -> Answer:
@@ -185,8 +187,7 @@ class Assistant:
             return (Answer(question=text, text=message, language=lang, abstained=True,
                            reason="store unavailable", error=message), [], None)
         t1 = time.perf_counter()
-        s = self.settings
-        decision = abstain.decide(retriever, query, hits, s, text, lang,
+        decision = abstain.decide(retriever, query, hits, self.settings.tuning, text, lang,
                                   unknown=retriever.scope.unknown(text))
         retrieved = [
             Retrieved(rank=i, chunk_id=h.chunk.id, score=round(h.score, 6),

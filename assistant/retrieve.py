@@ -212,11 +212,11 @@ class Retriever:
             return 1.0
         prior = 1.0  # user documents are placed by _interleave, not by a prior
         if chunk.doc_kind == "note":
-            prior = self.settings.prior_note if paper_intent else 1.0
+            prior = self.settings.tuning.prior_note if paper_intent else 1.0
             if group in self._glossary_ids and not definition_intent:
                 # A glossary entry names a term; it answers "what is X", not every question
                 # that happens to use X ("nuclear-weapon States" is in half of them).
-                prior *= self.settings.prior_glossary
+                prior *= self.settings.tuning.prior_glossary
         return prior
 
     def _interleave(self, fused: dict[str, float], signals: dict[str, dict[str, float]]) -> list[str]:
@@ -257,7 +257,7 @@ class Retriever:
         if not self._local_official:
             return order
         out = list(order)
-        for g in order[:10]:
+        for g in order[:self.settings.tuning.official_window]:
             if self.chunks.get(g) is None or self.chunks[g].doc_kind != "note":
                 continue
             official = next((o for o in out[out.index(g) + 1:] if o in self._local_official
@@ -274,8 +274,8 @@ class Retriever:
         on the same provision unless the note is clearly closer; any other user passage must be
         clearly closer than ours."""
         if user in self._local_official and self.chunks[reference].doc_kind == "note":
-            return -self.settings.user_margin
-        return self.settings.user_margin
+            return -self.settings.tuning.user_margin
+        return self.settings.tuning.user_margin
 
     def _is_user(self, group: str) -> bool:
         chunk = self.chunks.get(group)
@@ -316,7 +316,7 @@ class Retriever:
             for name in names:
                 if name.lower() not in low:
                     for term in self.lexical.names.get(name) or tokenize(name):
-                        terms.setdefault(term, 0.5)
+                        terms.setdefault(term, self.settings.tuning.glossary_term_weight)
                         other.add(term)
             equivalents.append((named, other))
         references = list(dict.fromkeys(g for p in parts(question) for g in self.parts.resolve(p)))
@@ -328,7 +328,7 @@ class Retriever:
         context_terms: set[str] = set()
         if context:
             for term in tokenize(context):
-                terms.setdefault(term, 0.4)
+                terms.setdefault(term, self.settings.tuning.context_term_weight)
                 context_terms.add(term)
             text = f"{context} {question}"
         return Query(text=text, terms=terms, equivalents=equivalents, references=references,
@@ -429,8 +429,8 @@ class Retriever:
                lang: str | None = None) -> tuple[list[Hit], dict[str, float]]:
         """Return the top-k passage groups and per-signal timings (ms)."""
         filters = filters or Filters()
-        k = k or self.settings.top_k
-        n = max(self.settings.candidates, k * 3)
+        k = k or self.settings.tuning.top_k
+        n = max(self.settings.tuning.candidates, k * 3)
         t0 = time.perf_counter()
         vector = self.embedder.queries([query.text])[0]
         te = time.perf_counter()
@@ -457,8 +457,8 @@ class Retriever:
                 entry = signals.setdefault(self.group_of(chunk), {})
                 entry[name] = max(entry.get(name, float("-inf")), score)
         fused: dict[str, float] = {}
-        fusion = self.settings.fusion
-        weights = self.settings.signal_weights
+        fusion = self.settings.tuning.fusion
+        weights = self.settings.tuning.signal_weights
         for name in lists:
             if fusion in lists and name != fusion:
                 continue
@@ -485,15 +485,16 @@ class Retriever:
                     # alone cannot tell a clear lead (BM25 28.8 against 18.5) from a tie (dev
                     # set: hit@1 0.896 -> 0.922, docs/RETRIEVAL.md).
                     share = (signals[g][name] - lo) / ((hi - lo) or 1.0)
+                    t = self.settings.tuning
                     fused[g] = fused.get(g, 0.0) + weight * (
-                        1.0 / (self.settings.rrf_k + rank) + self.settings.rrf_score_share * share)
+                        1.0 / (t.rrf_k + rank) + t.rrf_score_share * share)
         # Primary sources first: when the question is about the paper, a note or glossary
         # entry restating a stepping stone should not outrank the stone on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))
         definition_intent = bool(_DEFINITION_INTENT.search(query.text))
         # An official text the user added, close to the top, outranks our notes on equal
         # evidence, as the paper does on paper questions.
-        near = sorted(fused, key=lambda g: -fused[g])[:10]
+        near = sorted(fused, key=lambda g: -fused[g])[:self.settings.tuning.official_window]
         official_intent = bool(self._local_official) and any(g in self._local_official for g in near)
         for g in fused:
             prior = self._prior(g, paper_intent or official_intent, definition_intent)

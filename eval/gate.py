@@ -228,8 +228,8 @@ def _settings_notes(old: dict[str, Any], new: dict[str, Any], verdict: Verdict) 
 def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in config.items():
-        if isinstance(value, dict) and key == "settings":
-            out.update(_flat(value, ""))  # tuning values read as their own names
+        if isinstance(value, dict) and key in ("settings", "tuning"):
+            out.update(_flat(value, ""))  # settings and tuning values read as their own names
         elif isinstance(value, dict):
             out.update(_flat(value, f"{prefix}{key}."))
         else:

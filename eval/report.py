@@ -88,14 +88,15 @@ def markdown(report: dict[str, Any]) -> str:
            f"- set file sha256: `{report.get('set_sha256', '?')}`",
            f"- machine: {machine_note(report)}"]
     config = dict(report["config"])
-    tuning = config.pop("settings", {})
+    tuning, settings = config.pop("tuning", {}), config.pop("settings", {})
     out += [f"- {k}: `{v}`" for k, v in config.items()]
     out += ["", "## Summary", "", "| metric | value |", "|---|---|"]
     out += [f"| {_label(name, report)} | {_fmt(s.get(name))} |" for name in SUMMARY_ORDER]
-    if tuning:
-        out += ["", "## Settings (every value that shapes retrieval and answers)", "",
-                "| setting | value |", "|---|---|"]
-        out += [f"| {k} | `{json.dumps(v, ensure_ascii=False)}` |" for k, v in tuning.items()]
+    for title, values in (("Tuning (every calibrated value)", tuning),
+                          ("Settings (the others that shape retrieval and answers)", settings)):
+        if values:
+            out += ["", f"## {title}", "", "| name | value |", "|---|---|"]
+            out += [f"| {k} | `{json.dumps(v, ensure_ascii=False)}` |" for k, v in values.items()]
     for key, title in (("by_category", "By category"), ("by_lang", "By language")):
         groups = report[key]
         cols = ("hit_at_1", "mrr", "recall_at_k", "citation_precision", "abstention_accuracy",

@@ -103,20 +103,19 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # Settings that say where things are or who may connect, not how an answer is made.
-NOT_TUNING = frozenset({"data_dir", "corpus_dir", "model_cache", "chroma_url", "host", "port",
-                        "auth", "llm_url", "llm_api_key"})
+NOT_RECORDED = frozenset({"data_dir", "corpus_dir", "model_cache", "chroma_url", "host", "port",
+                          "auth", "llm_url", "llm_api_key"})
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def tuning(settings: Any) -> dict[str, Any]:
-    """Return every setting that shapes retrieval, gating or answers, read from the object.
-
-    All fields but locations and secrets, so a field added tomorrow is recorded too, and two
-    runs with different weights never produce reports that look alike."""
+def recorded_settings(settings: Any) -> dict[str, Any]:
+    """Return the operator settings a report records: all but locations and secrets, and
+    but the tuning (`Assistant.describe()` records it whole, under "tuning"). Read from the
+    object, so a field added tomorrow is recorded too."""
     if settings is None or not hasattr(settings, "model_dump"):
         return {}
     values = settings.model_dump(mode="json")
-    return {k: values[k] for k in sorted(values) if k not in NOT_TUNING}
+    return {k: values[k] for k in sorted(values) if k not in NOT_RECORDED and k != "tuning"}
 
 
 def machine() -> dict[str, Any]:
@@ -164,7 +163,7 @@ def run_set(qset: QuestionSet, assistant: Any, k: int = 5,
     return {
         "set": qset.name, "k": k, "items": len(qset.items), "set_sha256": qset.sha256,
         "config": {**assistant.describe(), "corpus_fingerprint": corpus_fingerprint(assistant),
-                   "settings": tuning(getattr(assistant, "settings", None))},
+                   "settings": recorded_settings(getattr(assistant, "settings", None))},
         "machine": host, "warm_up": warmed,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **tally(rows), "results": rows,

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from eval.gate import gate
 from eval.report import figure, markdown, write_reports
-from eval.run import NOT_TUNING, run_set, summarize, tuning
+from eval.run import NOT_RECORDED, recorded_settings, run_set, summarize
 from eval.sets import Expect, SetError, load_set
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import PROJECT_ROOT, Settings, Tuning
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -157,14 +158,29 @@ def test_the_set_file_hash_is_recorded(tmp_path) -> None:
     assert load_set(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_every_tuning_setting_is_recorded_without_a_list_of_names() -> None:
-    recorded = tuning(Settings())
-    assert set(recorded) == set(Settings.model_fields) - NOT_TUNING
-    for name in ("rrf_k", "signal_weights", "prior_note", "user_margin", "abstain_threshold",
-                 "top_k", "candidates", "fusion"):
-        assert name in recorded
-    assert tuning(Settings(signal_weights={"dense": 1.0, "bm25": 0.5})) != recorded
-    assert not NOT_TUNING & set(recorded) and "llm_api_key" not in recorded
+def test_every_operator_setting_but_places_and_secrets_is_recorded_without_a_list_of_names() -> None:
+    recorded = recorded_settings(Settings())
+    assert set(recorded) == set(Settings.model_fields) - NOT_RECORDED - {"tuning"}
+    assert recorded_settings(Settings(max_chunk_tokens=200)) != recorded
+    assert not NOT_RECORDED & set(recorded) and "llm_api_key" not in recorded
+
+
+def test_two_reports_with_different_tuning_never_look_alike(assistant, bundled_settings,
+                                                            tmp_path) -> None:
+    from assistant.core import Assistant
+
+    qset = load_set(write(tmp_path, "name: tiny\nitems:\n  - id: a\n    question: What does the "
+                                    "paper say about hotlines?\n    lang: en\n"))
+    weights = {**bundled_settings.tuning.signal_weights, "bm25": 0.5}
+    other = Assistant(bundled_settings.model_copy(update={
+        "tuning": bundled_settings.tuning.model_copy(update={"signal_weights": weights})}))
+    live, reweighted = run_set(qset, assistant, k=5), run_set(qset, other, k=5)
+    # Every calibrated value is recorded, whatever its name, so the two reports differ.
+    assert live["config"]["tuning"] == Tuning().model_dump(mode="json")
+    assert reweighted["config"]["tuning"]["signal_weights"]["bm25"] == 0.5
+    assert "| signal_weights | `{\"dense\": 1.0, \"bm25\": 0.5" in markdown(reweighted)
+    verdict = gate(live, reweighted)
+    assert any("signal_weights.bm25 0.75 -> 0.5" in n for n in verdict.notes), verdict.notes
 
 
 def test_report_records_set_hash_settings_machine_and_warm_up(assistant, tmp_path) -> None:
@@ -173,7 +189,7 @@ def test_report_records_set_hash_settings_machine_and_warm_up(assistant, tmp_pat
                            "    lang: zh\n")
     report = run_set(load_set(path), assistant, k=5)
     assert report["set_sha256"] == load_set(path).sha256
-    assert report["config"]["settings"]["rrf_k"] == assistant.settings.rrf_k
+    assert report["config"]["tuning"]["rrf_k"] == assistant.settings.tuning.rrf_k
     assert report["machine"]["cores"] >= 1 and report["machine"]["load_avg_1min"] is not None
     # The first question and the first Chinese one are asked before anything is timed.
     assert report["warm_up"] == ["What does the paper say about the CTBT?", "文件对热线说了什么？"]

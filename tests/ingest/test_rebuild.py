@@ -33,7 +33,7 @@ def cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProce
 
 def embedded(proc: subprocess.CompletedProcess) -> int:
     """The 'chunks embedded' figure of the ingest summary table."""
-    found = re.search(r"chunks embedded\D+(\d+)", proc.stderr)
+    found = re.search(r"(?:chunks|passages) embedded\D+(\d+)", proc.stderr)
     assert found, proc.stderr
     return int(found.group(1))
 

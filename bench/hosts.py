@@ -147,7 +147,7 @@ def drop_published(url: str, root: Path) -> dict:
     from ingest.store import Store
 
     store = Store(Settings(data_dir=root / "host-a", chroma_url=url))
-    store.client.delete_collection(f"{store.name}-files")
+    store.drop_side("files")
     return {}
 
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ingest.lock import LockTimeout
-from ingest.store import Store
+from ingest.store import SideRecords, Store
 
 log = logging.getLogger(__name__)
 
@@ -32,41 +32,37 @@ RENEW_S = 15.0
 POLL_S = 0.5
 
 
-def _collection(store: Store) -> Any:
-    # A one-dimensional dummy vector: the record carries only metadata.
-    return store.client.get_or_create_collection(f"{store.name}-lease", embedding_function=None)
+SIDE = "lease"  # the side collection `<collection>-lease`
 
 
-def _current(col: Any) -> dict[str, Any] | None:
-    got = col.get(ids=[LEASE_ID], include=["metadatas"])
-    return (got["metadatas"] or [None])[0] if got["ids"] else None
+def _current(records: SideRecords) -> dict[str, Any] | None:
+    return records.get(ids=[LEASE_ID]).get(LEASE_ID)
 
 
-def _try_take(col: Any, token: str, holder: str) -> dict[str, Any] | None:
+def _try_take(records: SideRecords, token: str, holder: str) -> dict[str, Any] | None:
     """Take the lease if free or expired; return None when taken, else the holder's record."""
-    record = _current(col)
+    record = _current(records)
     if record is not None and float(record.get("expires", 0)) < time.time():
         log.warning("the ingest lease of %s expired (killed?); taking it over", record.get("holder"))
-        col.delete(ids=[LEASE_ID], where={"token": str(record.get("token", ""))})
+        records.delete(ids=[LEASE_ID], where={"token": str(record.get("token", ""))})
         record = None
     if record is None:
-        col.add(ids=[LEASE_ID], embeddings=[[0.0]],
-                metadatas=[{"token": token, "holder": holder, "expires": time.time() + TTL_S}])
-        record = _current(col)
+        records.add(LEASE_ID, {"token": token, "holder": holder, "expires": time.time() + TTL_S})
+        record = _current(records)
     if record is not None and record.get("token") == token:
         return None
     return record or {}
 
 
-def _renew(col: Any, token: str, stop: threading.Event) -> None:
+def _renew(records: SideRecords, token: str, stop: threading.Event) -> None:
     while not stop.wait(RENEW_S):
         try:
-            record = _current(col)
+            record = _current(records)
             if record is None or record.get("token") != token:
                 log.error("the ingest lease was taken by %s while this ingest held it",
                           (record or {}).get("holder", "nobody"))
                 return
-            col.update(ids=[LEASE_ID], metadatas=[{**record, "expires": time.time() + TTL_S}])
+            records.update(LEASE_ID, {**record, "expires": time.time() + TTL_S})
         except Exception as exc:  # a network blip: the next renewal tries again
             log.warning("could not renew the ingest lease: %s", exc)
 
@@ -75,12 +71,12 @@ def _renew(col: Any, token: str, stop: threading.Event) -> None:
 def chroma_lease(store: Store, timeout: float = 600.0,
                  notice: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the shared Chroma server's ingest lease inside the block (wait up to `timeout`)."""
-    col = _collection(store)
+    records = store.side(SIDE)
     token = uuid.uuid4().hex
     holder = f"pid {os.getpid()} on {socket.gethostname()}"
     deadline = time.monotonic() + timeout
     told = False
-    while (other := _try_take(col, token, holder)) is not None:
+    while (other := _try_take(records, token, holder)) is not None:
         if not told and notice:
             notice(f"another ingest ({other.get('holder', 'unknown')}) is writing to the Chroma "
                    f"server; waiting for it to finish (up to {timeout:.0f} s)")
@@ -90,11 +86,11 @@ def chroma_lease(store: Store, timeout: float = 600.0,
                               f"Chroma server after {timeout:.0f} s; nothing was changed")
         time.sleep(POLL_S)
     stop = threading.Event()
-    renewer = threading.Thread(target=_renew, args=(col, token, stop), daemon=True)
+    renewer = threading.Thread(target=_renew, args=(records, token, stop), daemon=True)
     renewer.start()
     try:
         yield
     finally:
         stop.set()
         renewer.join()
-        col.delete(ids=[LEASE_ID], where={"token": token})
+        records.delete(ids=[LEASE_ID], where={"token": token})

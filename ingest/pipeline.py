@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import logging
 import time
-import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -220,6 +219,8 @@ class _Run:
     known: dict[str, Chunk] | None  # every passage, when the catalog was current
     states: dict[str, DocState]
     report: IngestReport
+    live: Store | None = None  # the collection readers use, when `store` writes a rebuild
+    loaded: set[str] = field(default_factory=set)  # ids of the documents read this run
     written: dict[str, tuple[str, int]] = field(default_factory=dict)  # doc -> (path, chunks)
     changed: set[str] = field(default_factory=set)
 
@@ -327,21 +328,20 @@ def _lexical_for(chunks: list[Chunk], lexical: LexicalIndex,
     return lexical
 
 
-def _finish(run: _Run, settings: Settings) -> tuple[set[str], str]:
-    """Bring BM25 and the catalog in line with the collection under a new stamp (not yet set
-    on the collection); return the ids and the stamp."""
+def _finish(run: _Run, settings: Settings, stamp: str) -> set[str]:
+    """Bring BM25 and the catalog in line with the collection under the run's stamp (not yet
+    set on the collection); return the ids of every stored passage."""
     all_chunks = run.store.all_chunks() if run.known is None else \
         sorted(run.known.values(), key=lambda c: (c.doc_id, c.position))
     run.report.chunks_total = len(all_chunks)
     held = {c.doc_id for c in all_chunks}
     run.report.documents_total = len(held)
     run.report.kept = sorted(held - set(run.report.added) - set(run.report.updated))
-    stamp = uuid.uuid4().hex
     _lexical_for(all_chunks, run.lexical, run.changed).save(settings.lexical_path, stamp)
     documents = {d: (st.path, st.expected) for d, st in run.states.items()} | run.written
     Catalog.from_chunks(all_chunks, stamp, documents).save(settings.catalog_path)
     (settings.data_dir / "lexical.json.gz").unlink(missing_ok=True)  # before format 7
-    return {c.id for c in all_chunks}, stamp
+    return {c.id for c in all_chunks}
 
 
 def sync_side_files(settings: Settings, store: Store, col: Any) -> str:
@@ -410,47 +410,67 @@ def _ingest_locked(paths: list[Path] | None, settings: Settings, report: IngestR
                    embedder: Embedder, rebuild: bool, prune: bool,
                    progress: Callable[[str, int, int], None] | None, added_by: str,
                    kind: str | None = None) -> None:
+    """Plan the run, then write and commit it under the store's stamp (cleared first, set last)."""
+    run, todo = _plan_run(paths, settings, report, embedder, rebuild, prune, added_by, kind)
+    live = run.live or run.store
+    with writing(settings.chroma_url or settings.data_dir), live.ingest_run(run.col) as stamp:
+        _write(run, todo, embedder, progress)
+        _prune(run, run.loaded, prune, settings)
+        if run.live is not None:
+            live.replace_with(run.col)  # the rebuilt collection takes the live one's name
+        _commit(run, live, settings, embedder, stamp)
+
+
+def _plan_run(paths: list[Path] | None, settings: Settings, report: IngestReport,
+              embedder: Embedder, rebuild: bool, prune: bool, added_by: str,
+              kind: str | None) -> tuple[_Run, list[tuple[Document, list[Chunk]]]]:
+    """Return the run and the documents it will write: files found and loaded, ids claimed,
+    unchanged documents set aside. Nothing in the index changes here (a --rebuild only makes
+    the empty collection it will fill)."""
     fingerprint = embedder.fingerprint()
     store = Store(settings)
     if store.exists() and store.embedder_name() not in (fingerprint, None):
         log.warning("index built with another embedder (%s): rebuilding", store.embedder_name())
         rebuild = True
-    roots = list(paths) if paths else default_paths(settings)
-    if rebuild and store.exists():
-        # A rebuild keeps every document indexed today whose file is still there.
-        roots += sorted({Path(st.path) for st in store.doc_states().values()
-                         if Path(st.path).is_file()})
-    files = discover(roots, report.errors)
-    docs = load_all(files, settings, report, kind)
-    target = Store(settings, name=f"{settings.collection}-rebuild") if rebuild else store
-    if rebuild and target.exists():
-        target.client.delete_collection(target.name)
+    docs = load_all(discover(_roots(paths, settings, store, rebuild), report.errors), settings,
+                    report, kind)
+    target = store
+    if rebuild:
+        target = Store(settings, name=f"{settings.collection}-rebuild")
+        target.drop()  # a rebuild interrupted earlier
     col = target.collection(embedder=fingerprint)
     lexical = LexicalIndex() if rebuild else LexicalIndex.load(settings.lexical_path)
     known, states = ({}, {}) if rebuild else _stored(store, col, settings)
     docs = _admit(docs, settings, states, report, prune, added_by)
     todo = _plan(docs, states, settings, report)
-    run = _Run(target, col, lexical, known, states, report)
-    with writing(settings.chroma_url or settings.data_dir):
-        # Until this run completes, the snapshot on disk no longer describes the collection.
-        store.set_stamp(col, "")
-        _write(run, todo, embedder, progress)
-        _prune(run, {d.id for d in docs}, prune, settings)
-        if rebuild:
-            if store.exists():
-                store.client.delete_collection(store.name)
-            col.modify(name=store.name)
-        run.store = store
-        ids, stamp = _finish(run, settings)
-        try:
-            cards.build(settings.corpus_dir, settings.cards_path, embedder, ids)
-        except cards.CardsError as exc:  # the passages are indexed; only the extra questions not
-            report.errors.append(str(exc))
-        if settings.chroma_url:
-            from ingest.published import publish
+    run = _Run(target, col, lexical, known, states, report, live=store if rebuild else None,
+               loaded={d.id for d in docs})
+    return run, todo
 
-            publish(store, settings, stamp)  # before the stamp: whoever sees it finds the files
-        store.set_stamp(col, stamp)  # last: only now do the side files speak for the collection
+
+def _roots(paths: list[Path] | None, settings: Settings, store: Store, rebuild: bool) -> list[Path]:
+    """Return the files and folders to read: those given, else the default folders; a rebuild
+    adds every document indexed today whose file is still there."""
+    roots = list(paths) if paths else default_paths(settings)
+    if rebuild and store.exists():
+        roots += sorted({Path(st.path) for st in store.doc_states().values()
+                         if Path(st.path).is_file()})
+    return roots
+
+
+def _commit(run: _Run, live: Store, settings: Settings, embedder: Embedder, stamp: str) -> None:
+    """Write BM25, the catalog and the question cards under `stamp`, and publish them on a
+    shared server; the caller sets the stamp on the collection after this, last."""
+    run.store = live  # after a rebuild, the rebuilt collection has the live one's name
+    ids = _finish(run, settings, stamp)
+    try:
+        cards.build(settings.corpus_dir, settings.cards_path, embedder, ids)
+    except cards.CardsError as exc:  # the passages are indexed; only the extra questions not
+        run.report.errors.append(str(exc))
+    if settings.chroma_url:
+        from ingest.published import publish
+
+        publish(live, settings, stamp)  # before the stamp: whoever sees it finds the files
 
 
 def _user() -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.settings import Settings
-from ingest.store import Store
+from ingest.store import SideRecords, Store
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,12 @@ def side_files(settings: Settings) -> list[Path]:
             cards.lexical_path(settings.cards_path)]
 
 
-def _collection(store: Store) -> Any:
-    return store.client.get_or_create_collection(f"{store.name}-files", embedding_function=None)
+SIDE = "files"  # the side collection `<collection>-files`
 
 
 def publish(store: Store, settings: Settings, stamp: str) -> int:
     """Put this run's side files on the server under `stamp`; drop older runs'. Return bytes."""
-    col = _collection(store)
+    records = store.side(SIDE)
     sent = 0
     for path in side_files(settings):
         if not path.is_file():
@@ -51,27 +50,26 @@ def publish(store: Store, settings: Settings, stamp: str) -> int:
         digest = hashlib.sha256(data).hexdigest()
         parts = [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
         for i, part in enumerate(parts):
-            col.upsert(ids=[f"{stamp}/{path.name}/{i}"], embeddings=[[0.0]],
-                       metadatas=[{"stamp": stamp, "file": path.name, "part": i,
-                                   "parts": len(parts), "sha256": digest,
-                                   "blob": base64.b64encode(part).decode("ascii")}])
+            records.put(f"{stamp}/{path.name}/{i}",
+                        {"stamp": stamp, "file": path.name, "part": i, "parts": len(parts),
+                         "sha256": digest, "blob": base64.b64encode(part).decode("ascii")})
         sent += len(data)
     # Older runs' copies: a host still fetching one finds it gone, re-reads the stamp and
     # fetches this run's instead.
-    col.delete(where={"stamp": {"$ne": stamp}})
+    records.delete(where={"stamp": {"$ne": stamp}})
     return sent
 
 
 def fetch(store: Store, settings: Settings, stamp: str) -> bool:
     """Write the side files published under `stamp` into the data dir; False if none are."""
-    col = _collection(store)
+    records = store.side(SIDE)
     names = {p.name: p for p in side_files(settings)}
-    got = col.get(where={"$and": [{"stamp": stamp}, {"part": 0}]}, include=["metadatas"])
-    heads = [m for m in got["metadatas"] or [] if m and m.get("file") in names]
+    found = records.get(where={"$and": [{"stamp": stamp}, {"part": 0}]})
+    heads = [m for m in found.values() if m.get("file") in names]
     if not any(m["file"] == settings.lexical_path.name for m in heads):
         return False
     for head in heads:
-        data = _assemble(col, stamp, head)
+        data = _assemble(records, stamp, head)
         if data is None:
             return False
         target = names[str(head["file"])]
@@ -82,11 +80,11 @@ def fetch(store: Store, settings: Settings, stamp: str) -> bool:
     return True
 
 
-def _assemble(col: Any, stamp: str, head: dict[str, Any]) -> bytes | None:
+def _assemble(records: SideRecords, stamp: str, head: dict[str, Any]) -> bytes | None:
     """Return one published file's bytes, or None when parts are missing or do not match."""
     name, count = str(head["file"]), int(head["parts"])
-    got = col.get(ids=[f"{stamp}/{name}/{i}" for i in range(count)], include=["metadatas"])
-    parts = {int(m["part"]): base64.b64decode(str(m["blob"])) for m in got["metadatas"] or [] if m}
+    got = records.get(ids=[f"{stamp}/{name}/{i}" for i in range(count)])
+    parts = {int(m["part"]): base64.b64decode(str(m["blob"])) for m in got.values() if m}
     if len(parts) != count:
         return None
     data = b"".join(parts[i] for i in range(count))

@@ -6,6 +6,7 @@ import errno
 import logging
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -144,8 +145,41 @@ def writing(where: Path | str) -> AbstractContextManager[None]:
         "and the rest of the index is as it was. Fix the cause and run ingest again.")
 
 
+class SideRecords:
+    """A small collection beside the index whose records carry metadata only (the ingest lease,
+    the side files published on a shared server): found by id or by a metadata filter."""
+
+    def __init__(self, col: Any) -> None:
+        self._col = col
+
+    def get(self, ids: list[str] | None = None,
+            where: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Return record id -> metadata, for the given ids or those matching `where`."""
+        got = self._col.get(ids=ids, where=where, include=["metadatas"])
+        return {rid: dict(meta or {})
+                for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def put(self, record_id: str, meta: dict[str, Any]) -> None:
+        """Write a record, replacing one with the same id."""
+        self._col.upsert(ids=[record_id], embeddings=[[0.0]], metadatas=[meta])
+
+    def add(self, record_id: str, meta: dict[str, Any]) -> None:
+        """Write a record only if none has its id (of two hosts adding at once, one wins)."""
+        self._col.add(ids=[record_id], embeddings=[[0.0]], metadatas=[meta])
+
+    def update(self, record_id: str, meta: dict[str, Any]) -> None:
+        self._col.update(ids=[record_id], metadatas=[meta])
+
+    def delete(self, ids: list[str] | None = None, where: dict[str, Any] | None = None) -> None:
+        """Delete the given records; with both, only those of them that match `where`."""
+        self._col.delete(ids=ids, where=where)
+
+
 class Store:
-    """The chunk collection: vectors, texts and metadata, keyed by stable chunk id."""
+    """The chunk collection: vectors, texts and metadata, keyed by stable chunk id.
+
+    Every Chroma call goes through here, and the stamp that ties the collection to the side
+    files written beside it (BM25, catalog, question cards) is kept here: `ingest_run`."""
 
     def __init__(self, settings: Settings, name: str | None = None, reopen: bool = False) -> None:
         self.settings = settings
@@ -200,12 +234,56 @@ class Store:
         """Return the stamp of the ingest run that last completed on `col` ("" while one runs)."""
         return str((col.metadata or {}).get("catalog", ""))
 
+    @contextmanager
+    def ingest_run(self, col: Any) -> Iterator[str]:
+        """Hold an ingest run on `col`; yield its new stamp.
+
+        The collection's stamp is cleared first: until the run completes, the side files on
+        disk no longer describe it. The block writes the collection and then the side files
+        under the new stamp; the stamp is set on the collection last, only if the block
+        completes, and only then does a reader trust the side files again."""
+        self.set_stamp(col, "")
+        stamp = uuid.uuid4().hex
+        yield stamp
+        self.set_stamp(col, stamp)
+
     def set_stamp(self, col: Any, stamp: str) -> None:
         # Collection metadata is replaced as a whole: keep the embedder's name beside it. The
         # legacy "hnsw:*" keys (collections made before the configuration API) must not be
         # sent back: Chroma refuses them as an attempt to change the distance.
         meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
         col.modify(metadata={**meta, "catalog": stamp})
+
+    def drop(self) -> None:
+        """Delete this store's collection, if there is one."""
+        if self.exists():
+            self.client.delete_collection(self.name)
+
+    def replace_with(self, col: Any) -> None:
+        """Put `col` (a rebuilt collection) in place of this store's, which is deleted."""
+        self.drop()
+        col.modify(name=self.name)
+
+    def side(self, suffix: str) -> SideRecords:
+        """Return the side collection `<collection>-<suffix>`, made when first asked for."""
+        return SideRecords(self.client.get_or_create_collection(f"{self.name}-{suffix}",
+                                                                embedding_function=None))
+
+    def drop_side(self, suffix: str) -> None:
+        """Delete the side collection `<collection>-<suffix>`."""
+        self.client.delete_collection(f"{self.name}-{suffix}")
+
+    def count(self, col: Any) -> int:
+        return int(col.count())
+
+    def vectors(self, col: Any, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """Return those of `ids` that are stored, in the order given, and their vectors (rows)."""
+        got = col.get(ids=ids, include=["embeddings"]) if ids else {"ids": [], "embeddings": []}
+        row = {cid: i for i, cid in enumerate(got["ids"])}
+        found = [cid for cid in ids if cid in row]
+        if not found:
+            return [], np.zeros((0, 1), dtype=np.float32)
+        return found, np.array([got["embeddings"][row[c]] for c in found], dtype=np.float32)
 
     def embedder_name(self) -> str | None:
         col = self.collection(create=False)

@@ -157,7 +157,7 @@ def test_with_nothing_published_a_host_rebuilds_its_side_files_from_chroma(
     a = host(tmp_path, "host-a", chroma_server.url, corpus)
     assert ingest(None, a).ok
     store = Store(a)
-    store.client.delete_collection(f"{store.name}-files")  # an index from before publishing
+    store.drop_side("files")  # an index from before publishing
     b = host(tmp_path, "host-b", chroma_server.url, corpus)
     from assistant.core import Assistant
 
@@ -193,16 +193,15 @@ def test_the_lease_admits_one_writer_and_a_killed_holders_lease_expires(
 
     # A holder killed mid-ingest: its lease is left behind, unrenewed.
     monkeypatch.setattr(lease, "TTL_S", 1.0)
-    col = lease._collection(store)
-    col.add(ids=[lease.LEASE_ID], embeddings=[[0.0]],
-            metadatas=[{"token": "dead", "holder": "pid 1 on gone", "expires": time.time() + 1}])
+    records = store.side(lease.SIDE)
+    records.add(lease.LEASE_ID, {"token": "dead", "holder": "pid 1 on gone", "expires": time.time() + 1})
     with pytest.raises(LockTimeout, match="pid 1 on gone"):
         with chroma_lease(store, timeout=0.2):
             pass
     time.sleep(1.1)
     with chroma_lease(store, timeout=5):
-        assert lease._current(col)["holder"] != "pid 1 on gone"
-    assert lease._current(col) is None
+        assert lease._current(records)["holder"] != "pid 1 on gone"
+    assert lease._current(records) is None
 
 
 def test_a_host_never_removes_or_takes_over_a_document_whose_file_is_on_another_host(

@@ -14,7 +14,7 @@ from typing import Any
 from assistant import abstain
 from assistant.answer import Answer, Retrieved, abstention, cite, compose
 from assistant.conversation import resolve
-from assistant.retrieve import Filters, Retriever
+from assistant.retrieve import Filters, Hit, Retriever
 from ingest.language import detect_language
 from ingest.settings import Settings, apply_offline_env
 from ingest.store import StoreError
@@ -172,9 +172,7 @@ class Assistant:
         try:
             text = clean_question(question, self.settings.max_question_chars)
         except QuestionError as exc:
-            lang = detect_language(question if isinstance(question, str) else "")
-            return (Answer(question=str(question)[:200], text=str(exc), language=lang,
-                           abstained=True, reason="unusable question", error=str(exc)), [], None)
+            return _unusable(question, exc), [], None
         lang = detect_language(text)
         turn = resolve(text, history)
         query = retriever.build_query(text, turn.context)
@@ -182,21 +180,11 @@ class Assistant:
             with self._lock:
                 hits, timings = retriever.search(query, filters, k, lang)
         except StoreError as exc:
-            message = (f"检索暂时不可用：{exc}" if lang == "zh"
-                       else f"Retrieval is unavailable right now: {exc}")
-            return (Answer(question=text, text=message, language=lang, abstained=True,
-                           reason="store unavailable", error=message), [], None)
+            return _unavailable(text, lang, exc), [], None
         t1 = time.perf_counter()
-        decision = abstain.decide(retriever, query, hits, self.settings.tuning, text, lang,
+        decision = abstain.decide(retriever, query, hits, retriever.tuning, text, lang,
                                   unknown=retriever.scope.unknown(text))
-        retrieved = [
-            Retrieved(rank=i, chunk_id=h.chunk.id, score=round(h.score, 6),
-                      doc_title=h.chunk.doc_title, locator=h.chunk.locator, text=h.chunk.text,
-                      renders=h.chunk.renders,
-                      signals={k: round(float(v), 4) for k, v in h.signals.items()})
-            for i, h in enumerate(hits, 1)
-        ]
-        answer = Answer(question=text, text="", language=lang, retrieved=retrieved,
+        answer = Answer(question=text, text="", language=lang, retrieved=_retrieved(hits),
                         follow_up_of=turn.context, reason=decision.reason)
         if decision.abstain:
             answer.abstained = True
@@ -215,3 +203,27 @@ class Assistant:
                           "coverage": round(decision.coverage, 3),
                           "gate_score": round(decision.score, 3)}
         return answer, hits, query
+
+
+def _retrieved(hits: list[Hit]) -> list[Retrieved]:
+    """Return the ranked passages as the UI and the evaluation harness see them."""
+    return [Retrieved(rank=i, chunk_id=h.chunk.id, score=round(h.score, 6),
+                      doc_title=h.chunk.doc_title, locator=h.chunk.locator, text=h.chunk.text,
+                      renders=h.chunk.renders,
+                      signals={k: round(float(v), 4) for k, v in h.signals.items()})
+            for i, h in enumerate(hits, 1)]
+
+
+def _unusable(question: Any, exc: QuestionError) -> Answer:
+    """Return the answer to a question that cannot be used as typed: what to change."""
+    lang = detect_language(question if isinstance(question, str) else "")
+    return Answer(question=str(question)[:200], text=str(exc), language=lang, abstained=True,
+                  reason="unusable question", error=str(exc))
+
+
+def _unavailable(text: str, lang: str, exc: StoreError) -> Answer:
+    """Return the answer when the index cannot be read: the reason, in the asker's language."""
+    message = (f"检索暂时不可用：{exc}" if lang == "zh"
+               else f"Retrieval is unavailable right now: {exc}")
+    return Answer(question=text, text=message, language=lang, abstained=True,
+                  reason="store unavailable", error=message)

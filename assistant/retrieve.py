@@ -1,7 +1,10 @@
-"""Dense (Chroma) + lexical (BM25 with glossary expansion) retrieval, fused per passage group.
+"""Dense (Chroma) + lexical (BM25 with glossary expansion) + question-card retrieval, fused per
+passage group.
 
 A group is an original passage together with its renderings: a hit on the English rendering of
 stepping stone 10 and a hit on the Chinese stone itself are evidence for the same passage.
+`search` = `signals` (each retriever's candidates) then `rank` (assistant/fusion.py, then the
+domain steps: priors, named passages, tiers, official texts first).
 """
 
 from __future__ import annotations
@@ -9,20 +12,25 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from assistant.references import PartIndex, parts
+from assistant.fusion import Fusion, Scores, by_group, interleave, named_first, with_priors
+from assistant.query import Query, QueryBuilder
+from assistant.references import PartIndex
 from assistant.scope import Scope
 from ingest import cards
 from ingest.catalog import Catalog, disagreements
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
 from ingest.lexical import LexicalIndex, tokenize
-from ingest.settings import Settings
+from ingest.settings import Settings, Tuning
 from ingest.store import Store, StoreError, reading
+
+__all__ = ["Filters", "Hit", "Query", "Retriever"]
 
 log = logging.getLogger(__name__)
 _DEFINITION_INTENT = re.compile(
@@ -80,23 +88,6 @@ class Hit:
         return next((m for m in self.members if m.renders == self.chunk.id), None)
 
 
-@dataclass
-class Query:
-    """What retrieval runs on: the text to embed and weighted lexical terms."""
-
-    text: str
-    terms: dict[str, float]
-    # The question's own terms, and those an earlier turn lends a follow-up: the gate judges a
-    # follow-up by both ("Who should take the lead there?" is about the earlier topic).
-    own: set[str] = field(default_factory=set)
-    context: set[str] = field(default_factory=set)
-    # For each glossary match: the question's own terms it covers, and the terms of every
-    # equivalent name (in either language) that would stand in for them in a passage.
-    equivalents: list[tuple[set[str], set[str]]] = field(default_factory=list)
-    # Passage groups the question names outright ("stepping stone 10", "Article VI").
-    references: list[str] = field(default_factory=list)
-
-
 class Retriever:
     """Loads the index once; `search` is cheap and safe to call from many threads."""
 
@@ -105,10 +96,11 @@ class Retriever:
         """`reopen`: open the store afresh, to see what another process wrote since it was
         first opened here (a reload after an ingest)."""
         self.settings = settings
+        self.tuning = settings.tuning
+        self.fusion = Fusion.of(settings.tuning)  # chosen once
         self.embedder = embedder or Embedder(settings)
         with reading(settings.chroma_url or settings.chroma_dir):
             self._load(settings, reopen)
-        self._glossary = self._compile_glossary()
         self._glossary_ids = {cid for e in self.lexical.glossary for cid in e.get("chunk", [])}
         # BM25 statistics (IDF, mean length) of the reference corpus alone rank its passages,
         # so adding user documents never reorders the stepping stones among themselves; user
@@ -117,6 +109,7 @@ class Retriever:
             else self.lexical.subset(self.reference_ids)
         self.lexical.max_idf()  # compile postings now, not on the first question
         self.reference_lexical.max_idf()
+        self.queries = QueryBuilder(self.lexical, self.parts, self._bundled_official, self.tuning)
         self.cards = cards.load(settings.cards_path)
         self.embedder.queries(["warm-up"])  # the first encode pays one-off costs
 
@@ -124,53 +117,25 @@ class Retriever:
         """Release the store connection (after a reload replaced this retriever)."""
         self.store.close()
 
+    # -- loading -----------------------------------------------------------------------------
     def _load(self, settings: Settings, reopen: bool = False) -> None:
-        self.store = Store(settings, reopen=reopen)
-        if not self.store.exists():
-            raise StoreError("the index is empty: run `npt-assistant ingest` (or `make ingest`) "
-                             "before asking questions")
-        built_with = self.store.embedder_name()
-        if built_with not in (self.embedder.fingerprint(), None):
-            raise StoreError(f"the index was built with {built_with!r}, settings ask for "
-                             f"{self.embedder.fingerprint()!r}: run `npt-assistant ingest --rebuild`")
+        self.store = self._open(settings, reopen)
         self.collection = self.store.collection(create=False)
         if settings.chroma_url:  # a shared server: another host's ingest may be the last one
             from ingest.pipeline import sync_side_files
 
             sync_side_files(settings, self.store, self.collection)
-        self.stamp = stamp = self.store.stamp(self.collection)
-        self.chunks = self._catalog(stamp)
-        self.lexical = LexicalIndex.load(settings.lexical_path)
-        if self.chunks and not len(self.lexical):
-            raise StoreError(f"the BM25 index {settings.lexical_path} is missing or was written by "
-                             "an older version: run `npt-assistant ingest` to rebuild it (from "
-                             "the stored passages; nothing is embedded again)")
-        if stamp and self.lexical.stamp != stamp:
-            log.warning("the BM25 index %s is older than the vector store (an ingest was "
-                        "interrupted?): run `npt-assistant ingest` to bring it up to date",
-                        settings.lexical_path)
+        self.stamp = self.store.stamp(self.collection)
+        self.chunks = self._catalog(self.stamp)
+        self.lexical = self._lexical_index(settings, self.stamp)
         for problem in disagreements(len(self.chunks), self.chunks, self.lexical.ids):
             log.warning("index files disagree: %s; `npt-assistant ingest` heals it", problem)
         # The bundled corpus is small: its vectors stay in memory and are scored exactly for
         # every question, so no number of look-alike user documents can push a passage of the
         # reference corpus out of the approximate search's candidates.
-        self.reference_ids = self.chunks.where("origin", "user", equal=False)
-        # Groups of more than one passage come from renderings; every other passage is a group
-        # of its own (see `members`), so 100k user passages cost nothing here.
-        renderings = self.chunks.renderings()
-        originals = {self.chunks[r].renders or "" for r in renderings}
-        grouped = {*self.reference_ids, *renderings, *originals} & self.chunks.keys()
-        self.groups: dict[str, list[Chunk]] = {}
-        for cid in sorted(grouped):
-            chunk = self.chunks[cid]
-            self.groups.setdefault(self.group_of(chunk), []).append(chunk)
-        for members in self.groups.values():
-            # the bundled rendering before any a user added for the same passage
-            members.sort(key=lambda c: (c.renders is not None, c.origin == "user", c.id))
-        got = self.collection.get(ids=self.reference_ids, include=["embeddings"]) \
-            if self.reference_ids else {"ids": [], "embeddings": []}
-        order = {cid: i for i, cid in enumerate(got["ids"])}
-        self.reference_ids = [cid for cid in self.reference_ids if cid in order]
+        reference = self.chunks.where("origin", "user", equal=False)
+        self.groups = self._group(reference)
+        self.reference_ids, self.reference_vectors = self.store.vectors(self.collection, reference)
         self._reference_groups = sorted({self.group_of(self.chunks[c]) for c in self.reference_ids})
         # Official texts a user added (the treaty itself, a final document): cited before our
         # notes on the same provision.
@@ -181,13 +146,23 @@ class Retriever:
                                 for g in [*named, *sorted(self._local_official)]),
                                official=self._local_official)
         self.scope = Scope((self.chunks[c].text for c in self.reference_ids), self._indexed_name)
-        self.reference_vectors = (
-            np.array([got["embeddings"][order[c]] for c in self.reference_ids], dtype=np.float32)
-            if self.reference_ids else np.zeros((0, 1), dtype=np.float32))  # only user documents
+
+    def _open(self, settings: Settings, reopen: bool) -> Store:
+        """Return the store, refusing an empty index or one another embedder built."""
+        store = Store(settings, reopen=reopen)
+        if not store.exists():
+            raise StoreError("the index is empty: run `npt-assistant ingest` (or `make ingest`) "
+                             "before asking questions")
+        built_with = store.embedder_name()
+        if built_with not in (self.embedder.fingerprint(), None):
+            raise StoreError(f"the index was built with {built_with!r}, settings ask for "
+                             f"{self.embedder.fingerprint()!r}: run `npt-assistant ingest --rebuild`")
+        return store
 
     def _catalog(self, stamp: str) -> Catalog:
         """Return every stored passage: from the snapshot beside the index when it is current."""
-        catalog = Catalog.current(self.settings.catalog_path, stamp, self.collection.count())
+        catalog = Catalog.current(self.settings.catalog_path, stamp,
+                                  self.store.count(self.collection))
         if catalog is not None:
             return catalog
         log.warning("%s is missing or older than the vector store: reading every passage from "
@@ -195,147 +170,92 @@ class Retriever:
                     self.settings.catalog_path)
         return Catalog.from_chunks(self.store.all_chunks(), stamp)
 
+    def _lexical_index(self, settings: Settings, stamp: str) -> LexicalIndex:
+        """Return the BM25 index written beside the store; refuse a missing one, warn of an old one."""
+        lexical = LexicalIndex.load(settings.lexical_path)
+        if self.chunks and not len(lexical):
+            raise StoreError(f"the BM25 index {settings.lexical_path} is missing or was written by "
+                             "an older version: run `npt-assistant ingest` to rebuild it (from "
+                             "the stored passages; nothing is embedded again)")
+        if stamp and lexical.stamp != stamp:
+            log.warning("the BM25 index %s is older than the vector store (an ingest was "
+                        "interrupted?): run `npt-assistant ingest` to bring it up to date",
+                        settings.lexical_path)
+        return lexical
+
+    def _group(self, reference: list[str]) -> dict[str, list[Chunk]]:
+        """Return the passage groups of more than one passage, and those of the reference corpus.
+
+        Groups of more than one passage come from renderings; every other passage is a group
+        of its own (see `members`), so 100k user passages cost nothing here."""
+        renderings = self.chunks.renderings()
+        originals = {self.chunks[r].renders or "" for r in renderings}
+        grouped = {*reference, *renderings, *originals} & self.chunks.keys()
+        groups: dict[str, list[Chunk]] = {}
+        for cid in sorted(grouped):
+            chunk = self.chunks[cid]
+            groups.setdefault(self.group_of(chunk), []).append(chunk)
+        for members in groups.values():
+            # the bundled rendering before any a user added for the same passage
+            members.sort(key=lambda c: (c.renders is not None, c.origin == "user", c.id))
+        return groups
+
     def _indexed_name(self, name: str) -> bool:
         """True when a one-word name is a term of some indexed passage (user documents too)."""
         terms = tokenize(name)
         return len(terms) == 1 and self.lexical.term_idf(terms[0]) > 0
 
+    def _bundled_official(self, group: str) -> bool:
+        chunk = self.chunks.get(group)
+        return chunk is not None and chunk.origin == "bundled" and chunk.doc_kind == "official"
+
+    # -- groups and tiers ------------------------------------------------------------------
     def members(self, group: str) -> list[Chunk]:
         """Return a passage group: the original first, then its renderings."""
         if group in self.groups:
             return self.groups[group]
         return [self.chunks[group]] if group in self.chunks else []
 
-    def _prior(self, group: str, paper_intent: bool, definition_intent: bool) -> float:
-        chunk = self.chunks.get(group)
-        if chunk is None:
-            return 1.0
-        prior = 1.0  # user documents are placed by _interleave, not by a prior
-        if chunk.doc_kind == "note":
-            prior = self.settings.tuning.prior_note if paper_intent else 1.0
-            if group in self._glossary_ids and not definition_intent:
-                # A glossary entry names a term; it answers "what is X", not every question
-                # that happens to use X ("nuclear-weapon States" is in half of them).
-                prior *= self.settings.tuning.prior_glossary
-        return prior
-
-    def _interleave(self, fused: dict[str, float], signals: dict[str, dict[str, float]]) -> list[str]:
-        """Merge the reference corpus's ranking with the user documents' ranking.
-
-        Each tier keeps its own fused order. At each step the user tier's next passage goes
-        first only when its dense similarity beats the reference tier's next passage by
-        `user_margin`: a user's papers that restate a stone do not displace the stone, but a
-        question only the user's documents answer gets them first."""
-        order = sorted(fused, key=lambda g: -fused[g])
-        named = [g for g in order if "named" in signals.get(g, {})]
-        if named:
-            return named + self._interleave({g: v for g, v in fused.items() if g not in named},
-                                            signals)
-        reference = [g for g in order if not self._is_user(g)]
-        user = [g for g in order if self._is_user(g)]
-        if not user or not reference:
-            return order
-        out: list[str] = []
-        i = j = 0
-        while i < len(reference) or j < len(user):
-            take_user = i >= len(reference) or (
-                j < len(user) and signals[user[j]].get("dense", -1.0)
-                > signals[reference[i]].get("dense", -1.0) + self._margin(user[j], reference[i]))
-            if take_user:
-                out.append(user[j])
-                j += 1
-            else:
-                out.append(reference[i])
-                i += 1
-        return out
-
-    def _officials_first(self, order: list[str]) -> list[str]:
-        """Put an official text the user added before our note on the same provision.
-
-        Our note on Article X and the treaty's own Article X both answer "how can a party
-        withdraw?"; the treaty is the one to cite, the note goes beside it."""
-        if not self._local_official:
-            return order
-        out = list(order)
-        for g in order[:self.settings.tuning.official_window]:
-            if self.chunks.get(g) is None or self.chunks[g].doc_kind != "note":
-                continue
-            official = next((o for o in out[out.index(g) + 1:] if o in self._local_official
-                             and self.parts.same_part(g, o)), None)
-            if official is not None:
-                out.remove(official)
-                out.insert(out.index(g), official)
-        return out
-
-    def _margin(self, user: str, reference: str) -> float:
-        """How much closer a user's passage must be to go before the reference passage.
-
-        An official text the user added (the treaty itself) goes before our explanatory note
-        on the same provision unless the note is clearly closer; any other user passage must be
-        clearly closer than ours."""
-        if user in self._local_official and self.chunks[reference].doc_kind == "note":
-            return -self.settings.tuning.user_margin
-        return self.settings.tuning.user_margin
-
-    def _is_user(self, group: str) -> bool:
-        chunk = self.chunks.get(group)
-        return chunk is not None and chunk.origin == "user"
-
     def group_of(self, chunk: Chunk) -> str:
         if chunk.renders and chunk.renders in self.chunks:
             return chunk.renders
         return chunk.id
 
-    def _compile_glossary(self) -> list[tuple[re.Pattern[str], list[str]]]:
-        """Each glossary entry: a pattern matching any of its names, and all its names."""
-        out = []
-        for entry in self.lexical.glossary:
-            names = [n for n in entry.get("en", []) + entry.get("zh", []) if len(n) >= 2]
-            if not names:
-                continue
-            alts = sorted((re.escape(n.lower()) for n in names), key=len, reverse=True)
-            pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
-            out.append((pattern, names))
-        return out
+    def _group_id(self, chunk_id: str) -> str | None:
+        chunk = self.chunks.get(chunk_id)
+        return None if chunk is None else self.group_of(chunk)
+
+    def _is_user(self, group: str) -> bool:
+        chunk = self.chunks.get(group)
+        return chunk is not None and chunk.origin == "user"
 
     # -- query building -------------------------------------------------------------------
     def build_query(self, question: str, context: str | None = None) -> Query:
         """Return the query: the question's terms, glossary equivalents, earlier-turn context."""
-        terms: dict[str, float] = {}
-        own = tokenize(question)
-        for term in own:
-            terms[term] = terms.get(term, 0.0) + 1.0
-        equivalents: list[tuple[set[str], set[str]]] = []
-        low = question.lower()
-        for pattern, names in self._glossary:
-            match = pattern.search(low)
-            if not match:
-                continue
-            named = set(tokenize(match.group(0)))
-            other: set[str] = set()
-            for name in names:
-                if name.lower() not in low:
-                    for term in self.lexical.names.get(name) or tokenize(name):
-                        terms.setdefault(term, self.settings.tuning.glossary_term_weight)
-                        other.add(term)
-            equivalents.append((named, other))
-        references = list(dict.fromkeys(g for p in parts(question) for g in self.parts.resolve(p)))
-        # The bundled official paper is always named first, before any official text a user
-        # added under the same heading (issue #15, item 2: a planted "stepping stone 10").
-        references.sort(key=lambda g: not (g in self.chunks and self.chunks[g].origin == "bundled"
-                                           and self.chunks[g].doc_kind == "official"))
-        text = question
-        context_terms: set[str] = set()
-        if context:
-            for term in tokenize(context):
-                terms.setdefault(term, self.settings.tuning.context_term_weight)
-                context_terms.add(term)
-            text = f"{context} {question}"
-        return Query(text=text, terms=terms, equivalents=equivalents, references=references,
-                     own=set(own), context=context_terms - set(own))
+        return self.queries.build(question, context)
 
     # -- signals ---------------------------------------------------------------------------
-    def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> dict[str, float]:
+    def signals(self, query: Query, filters: Filters | None = None,
+                n: int | None = None) -> dict[str, Scores]:
+        """Return each signal's candidates (chunk id -> score): e5 cosine (`dense`), BM25
+        (`bm25`), closest card question (`cards`), BM25 over card words (`cards_bm25`)."""
+        return self._signals(query, filters or Filters(), n or self.tuning.candidates)[0]
+
+    def _signals(self, query: Query, filters: Filters, n: int
+                 ) -> tuple[dict[str, Scores], dict[str, float]]:
+        """Return the signals and how long each took (ms)."""
+        t0 = time.perf_counter()
+        vector = self.embedder.queries([query.text])[0]
+        te = time.perf_counter()
+        dense = self._dense(vector, filters, n)
+        t1 = time.perf_counter()
+        lists = {"dense": dense, "bm25": self._lexical(query, filters, n),
+                 **self._cards(query, vector, filters, n)}
+        t2 = time.perf_counter()
+        return lists, {"embed_ms": (te - t0) * 1000, "dense_ms": (t1 - te) * 1000,
+                       "lexical_ms": (t2 - t1) * 1000}
+
+    def _dense(self, vector: np.ndarray, filters: Filters, n: int) -> Scores:
         exact = self.reference_vectors @ vector if len(self.reference_ids) else np.zeros(0)
         reference = {cid: float(score) for cid, score in zip(self.reference_ids, exact, strict=True)
                      if filters.allows(self.chunks[cid])}
@@ -350,7 +270,7 @@ class Retriever:
             raise StoreError(f"the vector store at {where} did not answer ({type(exc).__name__}); "
                              "the next question will try again") from exc
 
-    def _lexical(self, query: Query, filters: Filters, n: int) -> dict[str, float]:
+    def _lexical(self, query: Query, filters: Filters, n: int) -> Scores:
         if not query.terms:
             return {}
         out = self._bm25(self.reference_lexical, query, filters, n, users=False)
@@ -359,7 +279,7 @@ class Retriever:
         return out
 
     def _bm25(self, index: LexicalIndex, query: Query, filters: Filters, n: int,
-              users: bool) -> dict[str, float]:
+              users: bool) -> Scores:
         if not len(index):
             return {}
         scores = index.scores(query.terms)
@@ -367,7 +287,7 @@ class Retriever:
         # Only the best few matter: partition first, sort those (not all 100k rows).
         top = np.argpartition(-scores, m - 1)[:m]
         top = top[np.argsort(-scores[top])]
-        out: dict[str, float] = {}
+        out: Scores = {}
         for i in top:
             if scores[i] <= 0:
                 break  # zero-score rows would only pad the list
@@ -380,13 +300,13 @@ class Retriever:
         return out
 
     def _cards(self, query: Query, vector: np.ndarray, filters: Filters, n: int
-               ) -> dict[str, dict[str, float]]:
+               ) -> dict[str, Scores]:
         """Return the question-card signals: closest card question, and BM25 over card words."""
         if self.cards is None:
             return {}
         dense = {g: s for g, s in self.cards.best(vector).items()
                  if g in self.chunks and filters.allows(self.chunks[g])}
-        lexical: dict[str, float] = {}
+        lexical: Scores = {}
         if len(self.cards.lexical) and query.terms:
             scores = self.cards.lexical.scores(query.terms)
             for i in np.argsort(-scores)[:n]:
@@ -429,89 +349,115 @@ class Retriever:
                lang: str | None = None) -> tuple[list[Hit], dict[str, float]]:
         """Return the top-k passage groups and per-signal timings (ms)."""
         filters = filters or Filters()
-        k = k or self.settings.tuning.top_k
-        n = max(self.settings.tuning.candidates, k * 3)
+        k = k or self.tuning.top_k
+        lists, timings = self._signals(query, filters, max(self.tuning.candidates, k * 3))
         t0 = time.perf_counter()
-        vector = self.embedder.queries([query.text])[0]
-        te = time.perf_counter()
-        dense = self._dense(vector, filters, n)
-        t1 = time.perf_counter()
-        lexical = self._lexical(query, filters, n)
-        lists = {"dense": dense, "bm25": lexical, **self._cards(query, vector, filters, n)}
-        t2 = time.perf_counter()
-        hits = self.fuse(query, lists, filters, lang)[:k]
-        t3 = time.perf_counter()
-        timings = {"embed_ms": (te - t0) * 1000, "dense_ms": (t1 - te) * 1000,
-                   "lexical_ms": (t2 - t1) * 1000, "fusion_ms": (t3 - t2) * 1000}
+        hits = self.rank(query, lists, filters, lang)[:k]
+        timings["fusion_ms"] = (time.perf_counter() - t0) * 1000
         return hits, timings
 
-    def fuse(self, query: Query, lists: dict[str, dict[str, float]], filters: Filters,
-             lang: str | None = None) -> list[Hit]:
-        """Combine the signals per group (weighted reciprocal-rank or z-score fusion)."""
-        signals: dict[str, dict[str, float]] = {}
-        for name, scores in lists.items():
-            for cid, score in scores.items():
-                chunk = self.chunks.get(cid)
-                if chunk is None:
-                    continue
-                entry = signals.setdefault(self.group_of(chunk), {})
-                entry[name] = max(entry.get(name, float("-inf")), score)
-        fused: dict[str, float] = {}
-        fusion = self.settings.tuning.fusion
-        weights = self.settings.tuning.signal_weights
-        for name in lists:
-            if fusion in lists and name != fusion:
-                continue
-            ranked = sorted((g for g in signals if name in signals[g]),
-                            key=lambda g: -signals[g][name])
-            values = np.array([signals[g][name] for g in ranked]) if ranked else np.zeros(0)
-            mu, sd = (values.mean(), values.std() or 1.0) if len(values) else (0.0, 1.0)
-            lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
-            weight = weights.get(name, 1.0)
-            # Ranks count within a tier (the reference corpus; user-added documents), so a
-            # thousand user passages that restate a stepping stone do not bury the stone.
-            tier_rank = {True: 0, False: 0}
-            for g in ranked:
-                tier = self._is_user(g)
-                tier_rank[tier] += 1
-                rank = tier_rank[tier]
-                signals[g][f"{name}_rank"] = rank
-                if fusion == "zscore":
-                    fused[g] = fused.get(g, 0.0) + weight * (signals[g][name] - mu) / sd
-                elif fusion in lists:
-                    fused[g] = signals[g][name]
-                else:
-                    # Reciprocal rank, plus a small share of the min-max-normalised score: rank
-                    # alone cannot tell a clear lead (BM25 28.8 against 18.5) from a tie (dev
-                    # set: hit@1 0.896 -> 0.922, docs/RETRIEVAL.md).
-                    share = (signals[g][name] - lo) / ((hi - lo) or 1.0)
-                    t = self.settings.tuning
-                    fused[g] = fused.get(g, 0.0) + weight * (
-                        1.0 / (t.rrf_k + rank) + t.rrf_score_share * share)
+    def rank(self, query: Query, lists: Mapping[str, Scores], filters: Filters | None = None,
+             lang: str | None = None, fusion: Fusion | None = None) -> list[Hit]:
+        """Return every passage group the signals found, best first.
+
+        Fused by this retriever's fusion (or `fusion`: bench/levers.py measures variants so),
+        then the priors, the passages the question names, the tiers, official texts."""
+        fusion = fusion or self.fusion
+        signals = by_group(lists, self._group_id)
+        fused, rankings = fusion(signals, list(lists), self._is_user)
+        for ranked in rankings:
+            for group, place in zip(ranked.groups, ranked.ranks, strict=True):
+                signals[group][f"{ranked.name}_rank"] = place
+        fused = with_priors(fused, self._priors(query, fused, fusion.tuning))
+        named = {g: i for i, g in enumerate(query.references)
+                 if g in self.groups or g in self._local_official}
+        for group in named:
+            signals.setdefault(group, {})["named"] = 1.0
+        fused = named_first(fused, named)
+        order = self._officials_first(self._tiers(fused, signals, fusion.tuning), fusion.tuning)
+        return [self._hit(g, fused[g], signals[g], filters or Filters(), lang) for g in order]
+
+    def _hit(self, group: str, score: float, signals: dict[str, float], filters: Filters,
+             lang: str | None) -> Hit:
+        members = self.members(group)
+        allowed = [m for m in members if filters.allows(m)] or members
+        # Show the passage in the asker's language first (a rendering for an English
+        # question about the Chinese paper); the other member travels with it.
+        shown = next((m for m in allowed if m.language == lang), allowed[0])
+        return Hit(chunk=shown, score=score, signals=signals, members=members)
+
+    # -- domain steps after fusion ---------------------------------------------------------------
+    def _priors(self, query: Query, fused: Scores, tuning: Tuning) -> Callable[[str], float]:
+        """Return each group's prior: primary sources first when the question is about the
+        paper, glossary entries only when a definition is asked."""
         # Primary sources first: when the question is about the paper, a note or glossary
         # entry restating a stepping stone should not outrank the stone on equal evidence.
         paper_intent = bool(_PAPER_INTENT.search(query.text))
         definition_intent = bool(_DEFINITION_INTENT.search(query.text))
         # An official text the user added, close to the top, outranks our notes on equal
         # evidence, as the paper does on paper questions.
-        near = sorted(fused, key=lambda g: -fused[g])[:self.settings.tuning.official_window]
+        near = sorted(fused, key=lambda g: -fused[g])[:tuning.official_window]
         official_intent = bool(self._local_official) and any(g in self._local_official for g in near)
-        for g in fused:
-            prior = self._prior(g, paper_intent or official_intent, definition_intent)
-            if prior != 1.0:
-                fused[g] = fused[g] * prior if fused[g] > 0 else fused[g] / prior
-        # A passage the question names goes first, in the order named.
-        top = max(fused.values(), default=0.0)
-        for i, g in enumerate(query.references):
-            if g in self.groups or g in self._local_official:
-                signals.setdefault(g, {})["named"] = 1.0
-                fused[g] = top + 1.0 - i * 1e-3
-        hits: list[Hit] = []
-        for g in self._officials_first(self._interleave(fused, signals)):
-            members = self.members(g)
-            allowed = [m for m in members if filters.allows(m)] or members
-            # Show the passage in the asker's language first (a rendering for an English
-            # question about the Chinese paper); the other member travels with it.
-            shown = next((m for m in allowed if m.language == lang), allowed[0])
-            hits.append(Hit(chunk=shown, score=fused[g], signals=signals[g], members=members))
-        return hits
+        return lambda g: self._prior(g, paper_intent or official_intent, definition_intent, tuning)
+
+    def _prior(self, group: str, paper_intent: bool, definition_intent: bool,
+               tuning: Tuning) -> float:
+        chunk = self.chunks.get(group)
+        if chunk is None or chunk.doc_kind != "note":
+            return 1.0  # user documents are placed by _tiers, not by a prior
+        prior = tuning.prior_note if paper_intent else 1.0
+        if group in self._glossary_ids and not definition_intent:
+            # A glossary entry names a term; it answers "what is X", not every question
+            # that happens to use X ("nuclear-weapon States" is in half of them).
+            prior *= tuning.prior_glossary
+        return prior
+
+    def _tiers(self, fused: Scores, signals: Mapping[str, Scores], tuning: Tuning) -> list[str]:
+        """Return the named passages, then the reference corpus's ranking merged with the user
+        documents' ranking.
+
+        Each tier keeps its own fused order. At each step the user tier's next passage goes
+        first only when its dense similarity beats the reference tier's next passage by
+        `user_margin`: a user's papers that restate a stone do not displace the stone, but a
+        question only the user's documents answer gets them first."""
+        order = sorted(fused, key=lambda g: -fused[g])
+        named = [g for g in order if "named" in signals.get(g, {})]
+        rest = [g for g in order if "named" not in signals.get(g, {})]
+        reference = [g for g in rest if not self._is_user(g)]
+        user = [g for g in rest if self._is_user(g)]
+        if not user or not reference:
+            return named + rest
+
+        def user_first(u: str, r: str) -> bool:
+            return signals[u].get("dense", -1.0) > signals[r].get("dense", -1.0) + \
+                self._margin(u, r, tuning)
+
+        return named + interleave(reference, user, user_first)
+
+    def _margin(self, user: str, reference: str, tuning: Tuning) -> float:
+        """How much closer a user's passage must be to go before the reference passage.
+
+        An official text the user added (the treaty itself) goes before our explanatory note
+        on the same provision unless the note is clearly closer; any other user passage must be
+        clearly closer than ours."""
+        if user in self._local_official and self.chunks[reference].doc_kind == "note":
+            return -tuning.user_margin
+        return tuning.user_margin
+
+    def _officials_first(self, order: list[str], tuning: Tuning) -> list[str]:
+        """Put an official text the user added before our note on the same provision.
+
+        Our note on Article X and the treaty's own Article X both answer "how can a party
+        withdraw?"; the treaty is the one to cite, the note goes beside it."""
+        if not self._local_official:
+            return order
+        out = list(order)
+        for g in order[:tuning.official_window]:
+            if self.chunks.get(g) is None or self.chunks[g].doc_kind != "note":
+                continue
+            official = next((o for o in out[out.index(g) + 1:] if o in self._local_official
+                             and self.parts.same_part(g, o)), None)
+            if official is not None:
+                out.remove(official)
+                out.insert(out.index(g), official)
+        return out

@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.settings import Settings, apply_offline_env
 
@@ -75,12 +75,18 @@ def summary_rows(report: IngestReport) -> list[tuple[str, str]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the `npt-assistant` parser: one subcommand per task, each with its own help."""
     parser = argparse.ArgumentParser(
         prog="npt-assistant",
         description="Cited answers on the Stepping Stones working paper and related NPT texts.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_ingest_parser, _ask_parser, _chat_parser, _hash_password_parser, _eval_parser):
+        add(sub)
+    return parser
 
+
+def _ingest_parser(sub: Any) -> None:
     p = sub.add_parser("ingest", help="index documents (default: corpus/ and data/documents/)",
                        description="Index documents incrementally: unchanged ones are skipped, "
                                    "changed ones replaced. Exit status 2 if any file failed.")
@@ -96,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "before giving up (default 600)")
     p.set_defaults(func=_ingest)
 
+
+def _ask_parser(sub: Any) -> None:
     p = sub.add_parser("ask", help="answer one question with cited passages")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
@@ -106,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["official", "rendering", "note", "user"], help="only this kind")
     p.set_defaults(func=_ask)
 
+
+def _chat_parser(sub: Any) -> None:
     p = sub.add_parser("chat", help="start the chat UI (Gradio)")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None)
@@ -119,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow binding a non-loopback address without --auth")
     p.set_defaults(func=_chat)
 
+
+def _hash_password_parser(sub: Any) -> None:
     p = sub.add_parser("hash-password", help="print a login line for --auth-file",
                        description="Read a password (typed, or the first line of stdin) and "
                                    "print USER:scrypt$… for an --auth-file / NPT_AUTH_FILE, "
@@ -126,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("user")
     p.set_defaults(func=_hash_password)
 
+
+def _eval_parser(sub: Any) -> None:
     p = sub.add_parser("eval", help="evaluation harness")
     esub = p.add_subparsers(dest="eval_command", required=True)
     r = esub.add_parser("run", help="run a question set and write report.json/.md/.png")
@@ -138,7 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--accept-config-change", action="store_true",
                    help="compare even though the embedder or the corpus changed since the baseline")
     r.set_defaults(func=_eval_run)
-    return parser
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -83,29 +83,47 @@ def _double_spaced(lines: list[tuple[int, str]]) -> bool:
 
 def _join(block: Block, markdown: bool = False) -> None:
     """Build block.text/offsets from its lines: CJK joins without space, Latin with one."""
+    out = _spaces(_line_chars(block))
+    if markdown:
+        out = _unlink(out)
+    block.text = "".join(c for c, _ in out)
+    block.offsets = [o for _, o in out]
+
+
+def _markup(block: Block, first_line: str) -> int:
+    """Return how many characters at the start of a block's first line are markup: a bullet,
+    a heading's #s, a footnote's own label."""
+    m = None
+    if block.kind == "bullet":
+        m = _BULLET.match(first_line)
+    elif block.kind == "heading":
+        m = _MD_HEADING.match(first_line)
+    elif block.kind == "footnote" and block.label:
+        m = _FOOTNOTE_LABEL.match(first_line)
+        m = m if m and m.group(1) == block.label else None
+    return m.end() if m else 0
+
+
+def _line_chars(block: Block) -> list[tuple[str, int]]:
+    """Return the block's characters with their source offsets, lines joined by a space whose
+    offset is -1 (resolved by _spaces); markup and footnote markers left out."""
     chars: list[tuple[str, int]] = []
     for n, (start, line) in enumerate(block.lines):
-        body = line
-        skip = 0
-        if n == 0 and block.kind == "bullet":
-            m = _BULLET.match(body)
-            skip = m.end() if m else 0
-        elif n == 0 and block.kind == "heading":
-            m = _MD_HEADING.match(body)
-            skip = m.end() if m else 0
-        elif n == 0 and block.kind == "footnote" and block.label:
-            m = _FOOTNOTE_LABEL.match(body)
-            skip = m.end() if m and m.group(1) == block.label else 0
-        stripped_end = len(body)
+        skip = _markup(block, line) if n == 0 else 0
+        end = len(line)
         if block.kind != "footnote":
-            m = _MARKER.search(body)
+            m = _MARKER.search(line)
             if m and m.group(1) in block.markers:
-                stripped_end = m.start()
-        piece = [(body[i], start + i) for i in range(skip, stripped_end)]
+                end = m.start()
+        piece = [(line[i], start + i) for i in range(skip, end)]
         if chars and piece:
-            chars.append((" ", -1))  # a line join; resolved below
+            chars.append((" ", -1))  # a line join; resolved by _spaces
         chars.extend(piece)
-    # Resolve whitespace: drop it between CJK characters (and CJK and digits); else one space.
+    return chars
+
+
+def _spaces(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Resolve whitespace: drop it between CJK characters (and CJK and digits); else one space."""
     out: list[tuple[str, int]] = []
     i = 0
     while i < len(chars):
@@ -132,10 +150,7 @@ def _join(block: Block, markdown: bool = False) -> None:
                 off = next((o for _, o in chars[i:j] if o >= 0), out[-1][1])
                 out.append((" ", off))
         i = j
-    if markdown:
-        out = _unlink(out)
-    block.text = "".join(c for c, _ in out)
-    block.offsets = [o for _, o in out]
+    return out
 
 
 def _unlink(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -166,75 +181,84 @@ def _comment_lines(lines: list[tuple[int, str]]) -> set[int]:
 def clean(text: str, fmt: str = "txt") -> list[Block]:
     """Return the text's blocks in order, content and artefacts alike."""
     lines = _lines(text)
-    double = fmt != "md" and _double_spaced(lines)
-    blocks: list[Block] = []
-    current: Block | None = None
-    in_footnotes = False
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            blocks.append(current)
-        current = None
-
-    hidden = _comment_lines(lines) if fmt == "md" else set()
+    reader = _Blocks(text, double=fmt != "md" and _double_spaced(lines), markdown=fmt == "md",
+                     hidden=_comment_lines(lines) if fmt == "md" else set())
     for start, line in lines:
-        if not line.strip():
-            if not double:
-                close()
-            continue
-        if start in hidden:
-            close()
-            blocks.append(Block("comment", lines=[(start, line)]))
-            continue
-        url = _URL_LINE.match(line)
-        if _SEPARATOR.match(line):
-            close()
-            blocks.append(Block("separator", lines=[(start, line)]))
-            in_footnotes = True
-            continue
-        if url and text.count(url.group(1).split("://", 1)[1]) > 1:
-            close()  # a PDF link annotation repeating a URL that the text already shows
-            blocks.append(Block("url", lines=[(start, line)]))
-            in_footnotes = False
-            continue
-        if double and _PAGE_LEFTOVER.match(line):
-            close()
-            blocks.append(Block("page", lines=[(start, line)]))
-            continue
-        heading = fmt == "md" and _MD_HEADING.match(line)
-        bullet = _BULLET.match(line) and not (in_footnotes and line.lstrip().startswith("*"))
-        indent = line[:1].isspace()
-        if heading:
-            close()
-            blocks.append(Block("heading", level=len(heading.group(1)), lines=[(start, line)]))
-            continue
-        numbered = None if double else _NUMBERED.match(line)
-        starts_new = current is None or bullet or numbered or (double and indent)
-        if starts_new:
-            close()
-            if in_footnotes:
-                label = _FOOTNOTE_LABEL.match(line)
-                first = not any(b.kind == "footnote" for b in blocks[-3:])
-                if label or first:
-                    current = Block("footnote", label=label.group(1) if label else "",
-                                    lines=[(start, line)])
-                    continue
-                in_footnotes = False
-            if numbered:
-                number = numbered.group(1) or " ".join(numbered.group(2).split())
-                current = Block("numbered", label=number, lines=[(start, line)])
-            else:
-                current = Block("bullet" if bullet else "paragraph", lines=[(start, line)])
-        else:
-            assert current is not None
-            current.lines.append((start, line))
-    close()
+        reader.add(start, line)
+    reader.close()
+    blocks = reader.blocks
     _link_footnotes(blocks)
     for block in blocks:
         if block.is_content:
             _join(block, markdown=fmt == "md")
     return [b for b in blocks if not b.is_content or b.text]
+
+
+class _Blocks:
+    """Groups a text's lines into blocks, line by line (see clean)."""
+
+    def __init__(self, text: str, double: bool, markdown: bool, hidden: set[int]) -> None:
+        self.text = text
+        self.double = double  # a double-spaced extraction: blank lines are no breaks
+        self.markdown = markdown
+        self.hidden = hidden  # lines inside HTML comments
+        self.blocks: list[Block] = []
+        self.current: Block | None = None
+        self.in_footnotes = False
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.blocks.append(self.current)
+        self.current = None
+
+    def add(self, start: int, line: str) -> None:
+        if not line.strip():
+            if not self.double:
+                self.close()
+            return
+        artefact = self._artefact(start, line)
+        heading = self.markdown and _MD_HEADING.match(line)
+        if artefact or heading:
+            self.close()
+            self.blocks.append(Block(artefact or "heading", lines=[(start, line)],
+                                     level=len(heading.group(1)) if heading else 0))
+            return
+        bullet = _BULLET.match(line) and not (self.in_footnotes and line.lstrip().startswith("*"))
+        numbered = None if self.double else _NUMBERED.match(line)
+        if self.current is None or bullet or numbered or (self.double and line[:1].isspace()):
+            self.close()
+            self.current = self._start(start, line, bool(bullet), numbered)
+        else:
+            self.current.lines.append((start, line))
+
+    def _artefact(self, start: int, line: str) -> str:
+        """Return the kind of artefact the line is ("" for none); a separator opens the
+        footnotes, a repeated link closes them."""
+        if start in self.hidden:
+            return "comment"
+        if _SEPARATOR.match(line):
+            self.in_footnotes = True
+            return "separator"
+        url = _URL_LINE.match(line)
+        if url and self.text.count(url.group(1).split("://", 1)[1]) > 1:
+            self.in_footnotes = False  # a PDF link annotation repeating a URL the text shows
+            return "url"
+        if self.double and _PAGE_LEFTOVER.match(line):
+            return "page"
+        return ""
+
+    def _start(self, start: int, line: str, bullet: bool, numbered: re.Match[str] | None) -> Block:
+        """Return the block a line opens: a footnote, a numbered paragraph, a bullet, a paragraph."""
+        if self.in_footnotes:
+            label = _FOOTNOTE_LABEL.match(line)
+            first = not any(b.kind == "footnote" for b in self.blocks[-3:])
+            if label or first:
+                return Block("footnote", label=label.group(1) if label else "", lines=[(start, line)])
+            self.in_footnotes = False
+        if numbered:
+            number = numbered.group(1) or " ".join(numbered.group(2).split())
+            return Block("numbered", label=number, lines=[(start, line)])
+        return Block("bullet" if bullet else "paragraph", lines=[(start, line)])
 
 
 def _link_footnotes(blocks: list[Block]) -> None:

@@ -40,86 +40,101 @@ def _footnote_id(label: str) -> str:
 
 def structure_plain(blocks: list[Block]) -> list[Unit]:
     """Return units of a plain (non-markdown) text such as the extracted working paper."""
-    units: list[Unit] = []
     content = [b for b in blocks if b.is_content]
-    # Short lines before the first real paragraph are the title block.
-    head: list[Block] = []
-    for block in content:
-        if block.kind == "paragraph" and len(block.text) <= 60 and not _SENTENCE_END.search(
-            block.text
-        ) and not _SPONSORS.search(block.text):
-            head.append(block)
-        else:
-            break
-    if head:
-        merged = Block("paragraph", text="\n".join(b.text for b in head),
-                       lines=[ln for b in head for ln in b.lines])
-        merged.offsets = []
-        for i, b in enumerate(head):
-            if i:
-                merged.offsets.append(b.offsets[0] if b.offsets else 0)
-            merged.offsets.extend(b.offsets)
-        units.append(_unit(merged, "title", "title", "Title block (date, place, title)"))
-    in_annex = False
-    list_name = ""  # "stone" when the list sits under a stepping-stones heading
-    counters = {"p": 0, "annex-p": 0, "item": 0}
+    head = _title_block(content)
+    units = [_unit(_merge(head), "title", "title", "Title block (date, place, title)")] if head else []
+    reader = _PlainUnits(units)
     for block in content[len(head):]:
-        text = block.text
-        if block.kind == "footnote":
-            label = block.label or "?"
-            units.append(_unit(block, _footnote_id(label), "footnote", f"Footnote {label}"))
-            continue
-        if block.kind == "paragraph" and _ANNEX.match(text) and len(text) <= 20:
-            in_annex = True
-            units.append(_unit(block, "annex", "heading", "Annex heading"))
-            continue
-        if block.kind == "paragraph" and len(text) <= 40 and not _SENTENCE_END.search(text):
-            if _STONES.search(text):
-                list_name = "stone"
-            if units and units[-1].id == "annex":
-                # "附件" and the annex's own title read as one heading.
-                annex = units[-1]
-                annex.text += "\n" + text
-                annex.offsets = annex.offsets + [block.offsets[0]] + block.offsets
-                annex.span = (annex.span[0], block.span[1])
-                annex.locator = "Annex heading and title"
-                continue
-            uid = "annex-title" if in_annex else f"heading-{len(units)}"
-            units.append(_unit(block, uid, "heading", "Annex title" if in_annex else "Heading"))
-            continue
-        if block.kind == "bullet":
-            counters["item"] += 1
-            n = counters["item"]
-            if list_name == "stone":
-                uid, loc, kind = f"ss-{n}", f"Annex, stepping stone {n}", "stone"
-            else:
-                uid, loc, kind = f"item-{n}", f"List item {n}", "item"
-            if in_annex and list_name != "stone":
-                loc = f"Annex, {loc[0].lower()}{loc[1:]}"
-            units.append(_unit(block, uid, kind, loc))
-            continue
-        if block.kind == "numbered":
-            uid, locator = numbered_locator(block.label, "", "")
-            taken = sum(1 for u in units if u.id == uid or u.id.startswith(uid + "-"))
-            units.append(_unit(block, f"{uid}-{taken + 1}" if taken else uid, "paragraph", locator))
-        elif _SPONSORS.search(text) and not any(u.kind == "sponsors" for u in units):
-            units.append(_unit(block, "sponsors", "sponsors", "Sponsors"))
-        elif in_annex:
-            counters["annex-p"] += 1
-            n = counters["annex-p"]
-            after = " (closing)" if counters["item"] else ""
-            units.append(_unit(block, f"annex-p-{n}", "paragraph", f"Annex, paragraph {n}{after}"))
-        else:
-            counters["p"] += 1
-            n = counters["p"]
-            units.append(_unit(block, f"p-{n}", "paragraph", f"Paragraph {n}"))
-        units[-1].refs = [_footnote_id(m) for m in block.markers]
+        reader.add(block)
     by_id = {u.id: u for u in units}
     for unit in units:
         for ref in unit.refs:
             if ref in by_id:
                 by_id[ref].ref_by = unit.id
     return units
+
+
+def _title_block(content: list[Block]) -> list[Block]:
+    """Return the short lines before the first real paragraph: the title block."""
+    head: list[Block] = []
+    for block in content:
+        if block.kind != "paragraph" or len(block.text) > 60 or _SENTENCE_END.search(block.text) \
+                or _SPONSORS.search(block.text):
+            break
+        head.append(block)
+    return head
+
+
+class _PlainUnits:
+    """Builds the units of a plain text block by block (see structure_plain)."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        self.units = units
+        self.in_annex = False
+        self.list_name = ""  # "stone" when the list sits under a stepping-stones heading
+        self.counters = {"p": 0, "annex-p": 0, "item": 0}
+
+    def add(self, block: Block) -> None:
+        text = block.text
+        if block.kind == "footnote":
+            label = block.label or "?"
+            self.units.append(_unit(block, _footnote_id(label), "footnote", f"Footnote {label}"))
+        elif block.kind == "paragraph" and _ANNEX.match(text) and len(text) <= 20:
+            self.in_annex = True
+            self.units.append(_unit(block, "annex", "heading", "Annex heading"))
+        elif block.kind == "paragraph" and len(text) <= 40 and not _SENTENCE_END.search(text):
+            self.heading(block)
+        elif block.kind == "bullet":
+            self.item(block)
+        else:
+            self.paragraph(block)
+            self.units[-1].refs = [_footnote_id(m) for m in block.markers]
+
+    def heading(self, block: Block) -> None:
+        if _STONES.search(block.text):
+            self.list_name = "stone"
+        if self.units and self.units[-1].id == "annex":
+            # "附件" and the annex's own title read as one heading.
+            annex = self.units[-1]
+            annex.text += "\n" + block.text
+            annex.offsets = annex.offsets + [block.offsets[0]] + block.offsets
+            annex.span = (annex.span[0], block.span[1])
+            annex.locator = "Annex heading and title"
+            return
+        uid = "annex-title" if self.in_annex else f"heading-{len(self.units)}"
+        self.units.append(_unit(block, uid, "heading", "Annex title" if self.in_annex else "Heading"))
+
+    def item(self, block: Block) -> None:
+        """A bullet: a stepping stone under a stepping-stones heading, else a list item."""
+        self.counters["item"] += 1
+        n = self.counters["item"]
+        if self.list_name == "stone":
+            uid, loc, kind = f"ss-{n}", f"Annex, stepping stone {n}", "stone"
+        else:
+            uid, loc, kind = f"item-{n}", f"List item {n}", "item"
+        if self.in_annex and self.list_name != "stone":
+            loc = f"Annex, {loc[0].lower()}{loc[1:]}"
+        self.units.append(_unit(block, uid, kind, loc))
+
+    def paragraph(self, block: Block) -> None:
+        """A numbered paragraph, the sponsors, or a paragraph of the body or the annex."""
+        if block.kind == "numbered":
+            uid, locator = numbered_locator(block.label, "", "")
+            taken = sum(1 for u in self.units if u.id == uid or u.id.startswith(uid + "-"))
+            self.units.append(_unit(block, f"{uid}-{taken + 1}" if taken else uid, "paragraph",
+                                    locator))
+        elif _SPONSORS.search(block.text) and not any(u.kind == "sponsors" for u in self.units):
+            self.units.append(_unit(block, "sponsors", "sponsors", "Sponsors"))
+        elif self.in_annex:
+            self.counters["annex-p"] += 1
+            n = self.counters["annex-p"]
+            after = " (closing)" if self.counters["item"] else ""
+            self.units.append(_unit(block, f"annex-p-{n}", "paragraph",
+                                    f"Annex, paragraph {n}{after}"))
+        else:
+            self.counters["p"] += 1
+            n = self.counters["p"]
+            self.units.append(_unit(block, f"p-{n}", "paragraph", f"Paragraph {n}"))
 
 
 def _merge(blocks: list[Block]) -> Block:

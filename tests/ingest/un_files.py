@@ -137,17 +137,20 @@ def build_pdf(markdown: str, path: Path, metadata_title: bool = True) -> list[st
     return crossing
 
 
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+def _dejavu() -> Path:
+    """DejaVu TrueType fonts as matplotlib (a dependency) ships them: present on every machine
+    the project installs on, so the Word-like PDF test never depends on a system font package."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def build_word_like_pdf(markdown: str, path: Path) -> None:
     """Write a PDF the way word processors do: an embedded TrueType subset, justified text, a
     title wrapped over two lines, the symbol on alternating sides and an "N/9" page number."""
-    import pytest
     from fpdf import FPDF
 
-    if not (DEJAVU / "DejaVuSerif-Bold.ttf").is_file():
-        pytest.skip(f"DejaVu fonts absent ({DEJAVU}): the Word-like PDF needs a TrueType font")
+    fonts = _dejavu()
 
     class WordDocument(FPDF):
         def header(self) -> None:
@@ -163,8 +166,8 @@ def build_word_like_pdf(markdown: str, path: Path) -> None:
 
     doc = parse(markdown)
     pdf = WordDocument()
-    pdf.add_font("Serif", "", str(DEJAVU / "DejaVuSerif.ttf"))
-    pdf.add_font("Serif", "B", str(DEJAVU / "DejaVuSerif-Bold.ttf"))
+    pdf.add_font("Serif", "", str(fonts / "DejaVuSerif.ttf"))
+    pdf.add_font("Serif", "B", str(fonts / "DejaVuSerif-Bold.ttf"))
     pdf.add_page()
     pdf.set_font("Serif", "B", 14)
     pdf.multi_cell(100, 7, doc.title, align="C", new_x="LMARGIN", new_y="NEXT")

@@ -34,6 +34,18 @@ def write(path: Path, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray
         raise
 
 
+def stamp(path: Path) -> str:
+    """Return the stamp in a side file's header ("" when absent or unreadable), reading nothing
+    else: a host checks its copies against the collection at every reload."""
+    if not path.is_file():
+        return ""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return str(json.loads(data["header"].tobytes().decode("utf-8")).get("stamp", ""))
+    except _UNREADABLE:
+        return ""
+
+
 def read(path: Path, fmt: int) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
     """Return (header, arrays), or None when the file is absent, unreadable or not format `fmt`."""
     if not path.is_file():

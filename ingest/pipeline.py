@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest import cards
+from ingest import cards, npzfile
 from ingest.catalog import Catalog, disagreements
 from ingest.chunk import chunk_document
 from ingest.documents import Chunk, Document, content_hash, glossary_fields
@@ -353,8 +353,8 @@ def sync_side_files(settings: Settings, store: Store, col: Any) -> str:
     from ingest import published
 
     stamp = store.stamp(col)
-    if not stamp or (LexicalIndex.load(settings.lexical_path).stamp == stamp
-                     and Catalog.current(settings.catalog_path, stamp) is not None):
+    if not stamp or all(npzfile.stamp(p) == stamp
+                        for p in (settings.lexical_path, settings.catalog_path)):
         return stamp  # current, or an ingest is running (its end publishes the new files)
     ensure_writable(settings.data_dir)
     if published.fetch(store, settings, stamp):

@@ -52,6 +52,17 @@ USER_DOCS = {
 MODEL_CACHE = PROJECT_ROOT / "data" / "models"
 
 
+def seconds_until(condition: Callable[[], bool], limit: float = 30.0, every: float = 0.05) -> float:
+    """Seconds until `condition()` holds (polling); `limit` + 1 if it never does. For tests of
+    what a running server sees "within N seconds"."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(every)
+    return limit + 1
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Return a factory of settings pointing at a fresh data dir under tmp_path."""

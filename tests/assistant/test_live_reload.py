@@ -9,11 +9,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from assistant.core import Assistant
 from ingest.settings import Settings
+from tests.conftest import seconds_until
 
 ACCORD = ("# Zorbian Accord\n\n## Article 1\n\nThe Zorbian Accord sets a ceiling of seventeen "
           "warheads for each party and a joint inspection every second year.\n")
@@ -34,15 +34,6 @@ def run_ingest(settings: Settings, *args: str) -> None:
 def cites_accord(assistant: Assistant) -> bool:
     return any("Zorbian" in r.doc_title for r in assistant.ask(QUESTION).retrieved)
 
-
-def seconds_until(condition, limit: float = 30.0) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until `condition()` holds (polling); `limit` + 1 if it never does."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    return limit + 1
 
 
 def test_a_running_assistant_answers_from_an_ingest_in_another_process_and_forgets_removed_documents(

@@ -24,7 +24,7 @@ from ingest.lock import LockTimeout
 from ingest.pipeline import ingest
 from ingest.settings import Settings
 from ingest.store import Store
-from tests.conftest import MODEL_CACHE, USER_DOCS
+from tests.conftest import MODEL_CACHE, USER_DOCS, seconds_until
 
 ACCORD = ("# Zorbian Accord\n\n## Article 1\n\nThe Zorbian Accord sets a ceiling of seventeen "
           "warheads for each party.\n")
@@ -89,14 +89,6 @@ def cited(client, question: str) -> list[str]:  # type: ignore[no-untyped-def]
     answer = client.predict(question, None, api_name="/ask")
     return [] if answer["abstained"] else [c["doc_title"] for c in answer["citations"]]
 
-
-def seconds_until(condition, limit: float = 30.0) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    return limit + 1
 
 
 def test_a_second_host_answers_at_start_and_follows_every_ingest_of_the_first(
